@@ -1,0 +1,48 @@
+"""The page: render a screen into `#app`, dispatch clicks on `[data-action]`, report app state."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import js
+from pyodide.ffi import create_proxy
+
+Handler = Callable[[Any], None]
+
+_handlers: dict[str, Handler] = {}
+_listener: Any = None
+
+
+def _root() -> Any:
+    return js.document.getElementById("app")
+
+
+def _on_click(event: Any) -> None:
+    target = event.target.closest("[data-action]") if event.target else None
+    if not target:
+        return
+    handler = _handlers.get(target.dataset.action)
+    if handler is None:
+        return
+    if target.tagName == "A":
+        event.preventDefault()
+    handler(event)
+
+
+def show(markup: str, handlers: dict[str, Handler]) -> None:
+    """Replace the screen; `handlers` maps `data-action` names to synchronous click handlers."""
+    global _listener
+    if _listener is None:
+        _listener = create_proxy(_on_click)
+        _root().addEventListener("click", _listener)
+    _handlers.clear()
+    _handlers.update(handlers)
+    _root().innerHTML = markup
+
+
+def set_app_state(state: str) -> None:
+    js.document.documentElement.dataset.appState = state
+
+
+def query(selector: str) -> Any:
+    return js.document.querySelector(selector)

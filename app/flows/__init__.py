@@ -1,0 +1,1 @@
+"""User flows: each an awaitable that drives screens and talks to the II canister."""

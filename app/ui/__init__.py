@@ -1,0 +1,1 @@
+"""Screens as pure templates: plain data in, HTML text out (checked by pytest without a browser)."""

@@ -1,0 +1,47 @@
+"""Runtime configuration of the replica, built by `serve.py` from flags and environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+II_CANISTER_ID = "rdmx6-jaaaa-aaaaa-aaadq-cai"
+WHOAMI_CANISTER_ID = "qoctq-giaaa-aaaaa-aaaea-cai"
+
+FLAVORS: dict[str, dict[str, bool]] = {
+    "production": {},
+    "test": {"fetch_root_key": True, "dummy_captcha": True},
+    "dev": {"fetch_root_key": True, "dummy_captcha": True, "dummy_auth": True, "dev_csp": True},
+}
+
+
+def default_data_dir() -> Path:
+    """Where the database and the root key live unless `--db` says otherwise."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "internet-identity-py"
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 4943
+    db_path: Path = field(default_factory=lambda: default_data_dir() / "replica.sqlite3")
+    flavor: str = "production"
+    fetch_root_key: bool = False
+    dummy_captcha: bool = False
+    dummy_auth: bool = False
+    dev_csp: bool = False
+    ii_canister_id: str = II_CANISTER_ID
+    whoami_canister_id: str = WHOAMI_CANISTER_ID
+    static_root: Path = Path(__file__).resolve().parent.parent
+    # Extra origins whoami's /.well-known/ii-alternative-origins lists (tests change it).
+    alternative_origins: tuple[str, ...] = ()
+
+    @property
+    def state_dir(self) -> Path:
+        """Directory beside the database that holds the persisted root key."""
+        return self.db_path.parent
+
+    def with_flavor(self, flavor: str) -> "Config":
+        return replace(self, flavor=flavor, **FLAVORS[flavor])

@@ -1,0 +1,197 @@
+"""The II frontend as a static site: the page shell, the app bundle and the vendored runtime.
+
+What the real II's asset canister does for its page, for a local replica:
+- `index.html` rendered with this replica's configuration (canister id, flavor flags), the way the
+  classic II injected `data-canister-id` / `data-canister-config` into its script tags;
+- `/app.zip`: the Python of `app/` and `ic/`, zipped at start-up, unpacked by PyScript in the page;
+- `/static/...` files with their MIME types (`application/wasm` for streaming compilation),
+  precompressed `.br` / `.gz` bodies when the browser accepts them, immutable caching for the
+  versioned vendor folders and revalidation (ETag / 304) for everything else;
+- the security headers of the real II page (ii-facts section 7): a strict CSP, relaxed only by
+  `dev_csp`; `frame-ancestors 'none'`; no `Cross-Origin-Opener-Policy`, so a dapp's popup keeps
+  its `window.opener`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import mimetypes
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from replica.config import Config
+
+MIME_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".wasm": "application/wasm",
+    ".json": "application/json",
+    ".toml": "text/plain; charset=utf-8",
+    ".zip": "application/zip",
+    ".whl": "application/zip",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+    ".py": "text/plain; charset=utf-8",
+}
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+# Folders of the app bundle: the browser app and the shared wire formats. Never the replica.
+BUNDLED_PACKAGES = ("app", "ic")
+# The versioned vendor folders: their names change whenever their content does.
+VERSIONED = re.compile(r"^static/vendor/[a-z-]+-\d[\w.]*(/|\.mjs$)")
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def content_security_policy(dev_csp: bool) -> str:
+    """The page's CSP: the real II's set, with what Pyodide needs (`wasm-unsafe-eval`)."""
+    connect = "'self' https: http:" if dev_csp else "'self' https:"
+    directives = [
+        "default-src 'none'",
+        f"connect-src {connect}",
+        "img-src 'self' data:",
+        # Pyodide compiles wasm and PyScript evaluates generated code.
+        "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+        "worker-src 'self' blob:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "style-src 'self' 'unsafe-inline'",
+        "font-src 'self'",
+        "frame-ancestors 'none'",
+        "frame-src 'none'",
+    ]
+    if not dev_csp:
+        directives.append("upgrade-insecure-requests")
+    return ";".join(directives) + ";"
+
+
+def security_headers(config: Config) -> list[tuple[str, str]]:
+    return [
+        ("content-security-policy", content_security_policy(config.dev_csp)),
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+        ("permissions-policy",
+         "accelerometer=(), camera=(), geolocation=(), gyroscope=(), microphone=(), payment=(), "
+         "usb=(), clipboard-write=(self), publickey-credentials-get=(self), "
+         "publickey-credentials-create=(self)"),
+    ]
+
+
+def build_app_bundle(root: Path) -> bytes:
+    """Zip the Python the page runs; deterministic, so its ETag only changes with the code."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for package in BUNDLED_PACKAGES:
+            for path in sorted((root / package).rglob("*.py")):
+                if "__pycache__" in path.parts:
+                    continue
+                info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                bundle.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def page_config(config: Config) -> dict[str, object]:
+    """What the frontend learns from the page: the equivalent of the classic `data-canister-config`."""
+    return {
+        "canisterId": config.ii_canister_id,
+        "flavor": config.flavor,
+        "fetchRootKey": config.fetch_root_key,
+        "dummyAuth": config.dummy_auth,
+        "dummyCaptcha": config.dummy_captcha,
+    }
+
+
+def render_index(template: str, config: Config) -> str:
+    encoded = base64.b64encode(json.dumps(page_config(config), separators=(",", ":")).encode()).decode()
+    marker = '<script type="py"'
+    if marker not in template:
+        raise RuntimeError("index.html has no <script type=\"py\"> tag to carry the configuration")
+    return template.replace(
+        marker, f'{marker} data-canister-id="{config.ii_canister_id}" data-canister-config="{encoded}"', 1)
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def pick_encoding(accept_encoding: str) -> list[tuple[str, str]]:
+    """The precompressed variants the browser accepts, best first: (suffix, content-encoding)."""
+    accepted = {token.split(";")[0].strip().lower() for token in accept_encoding.split(",")}
+    return [(suffix, name) for suffix, name in ((".br", "br"), (".gz", "gzip")) if name in accepted]
+
+
+class StaticSite:
+    """Serves the II frontend. Pure request -> response; the ASGI glue lives in `replica.app`."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.root = config.static_root
+        self._index = render_index((self.root / "index.html").read_text(), config).encode()
+        self._bundle = build_app_bundle(self.root)
+        self._bundle_etag = etag_of(self._bundle)
+
+    def get(self, path: str, headers: dict[str, str]) -> Response | None:
+        """The response for a GET of `path`, or None when this site has no such path."""
+        if path in ("/", "/index.html", "/authorize"):
+            return self._page()
+        if path == "/app.zip":
+            return self._cached(self._bundle, self._bundle_etag, ".zip", headers)
+        if path == "/pyscript.toml":
+            return self._file(self.root / "pyscript.toml", "pyscript.toml", headers)
+        if path.startswith("/static/"):
+            relative = PurePosixPath(path.lstrip("/"))
+            if ".." in relative.parts or relative.name.startswith("."):
+                return None
+            return self._file(self.root / relative, relative.as_posix(), headers)
+        if path == "/favicon.ico":
+            return self._file(self.root / "static" / "favicon.ico", "static/favicon.ico", headers)
+        return None
+
+    def _page(self) -> Response:
+        return Response(200, [("content-type", MIME_TYPES[".html"]),
+                              ("cache-control", "no-cache, no-store"),
+                              *security_headers(self.config)], self._index)
+
+    def _cached(self, body: bytes, etag: str, suffix: str, request: dict[str, str]) -> Response:
+        headers = [("etag", etag), ("cache-control", REVALIDATE)]
+        if request.get("if-none-match") == etag:
+            return Response(304, headers, b"")
+        return Response(200, [("content-type", MIME_TYPES.get(suffix, "application/octet-stream")),
+                              *headers], body)
+
+    def _file(self, path: Path, relative: str, request: dict[str, str]) -> Response | None:
+        if not path.is_file():
+            return None
+        suffix = path.suffix
+        content_type = MIME_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        immutable = bool(VERSIONED.match(relative))
+        headers = [("content-type", content_type),
+                   ("cache-control", IMMUTABLE if immutable else REVALIDATE),
+                   ("vary", "accept-encoding"),
+                   ("x-content-type-options", "nosniff")]
+        stat = path.stat()
+        etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+        headers.append(("etag", etag))
+        if not immutable and request.get("if-none-match") == etag:
+            return Response(304, headers, b"")
+        for compressed_suffix, encoding in pick_encoding(request.get("accept-encoding", "")):
+            variant = path.with_name(path.name + compressed_suffix)
+            if variant.is_file():
+                return Response(200, [*headers, ("content-encoding", encoding)], variant.read_bytes())
+        return Response(200, headers, path.read_bytes())

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Run the local Internet Identity replica: the II frontend plus the IC HTTP interface.
+
+CLI glue only: flags and environment -> `replica.config.Config` -> `replica.app` -> uvicorn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import errno
+import os
+import socket
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from replica.config import FLAVORS, Config
+
+ENV_FLAGS = {
+    "fetch_root_key": "II_FETCH_ROOT_KEY",
+    "dummy_captcha": "II_DUMMY_CAPTCHA",
+    "dummy_auth": "II_DUMMY_AUTH",
+    "dev_csp": "II_DEV_CSP",
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="serve.py",
+        description="Serve Internet Identity (frontend + II canister) behind a local IC replica.",
+        epilog="Environment: II_FETCH_ROOT_KEY, II_DUMMY_CAPTCHA, II_DUMMY_AUTH, II_DEV_CSP "
+               "(value 1 enables) do what the flags of the same name do.")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: %(default)s; loopback only by default)")
+    parser.add_argument("--port", type=int, default=4943, help="port to listen on (default: %(default)s)")
+    parser.add_argument("--db", type=Path, default=None,
+                        help="SQLite database file of the replica's state (default: "
+                             "~/.local/share/internet-identity-py/replica.sqlite3); the root key "
+                             "is kept beside it")
+    parser.add_argument("--flavor", choices=tuple(FLAVORS), default="production",
+                        help="production: no test features; test: --fetch-root-key and "
+                             "--dummy-captcha; dev: all four flags below (default: %(default)s)")
+    parser.add_argument("--fetch-root-key", action="store_true",
+                        help="the frontend fetches the root key from this replica instead of "
+                             "trusting the mainnet key (needed for any local replica)")
+    parser.add_argument("--dummy-captcha", action="store_true",
+                        help="the captcha answer is always 'a' (for automated tests)")
+    parser.add_argument("--dummy-auth", action="store_true",
+                        help="no WebAuthn prompt: each identity gets a known key (for dapp "
+                             "developers' automated tests; never in production)")
+    parser.add_argument("--dev-csp", action="store_true",
+                        help="relax the page's Content-Security-Policy for plain-http development")
+    return parser.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace, environ: dict[str, str]) -> Config:
+    if not 0 < args.port < 65536:
+        raise SystemExit(f"serve.py: error: --port must be between 1 and 65535, not {args.port}")
+    config = Config(host=args.host, port=args.port).with_flavor(args.flavor)
+    if args.db is not None:
+        config = replace(config, db_path=args.db.expanduser().resolve())
+    enabled = {name: True for name, var in ENV_FLAGS.items()
+               if getattr(args, name) or environ.get(var) == "1"}
+    return replace(config, **enabled)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise SystemExit(f"serve.py: port {port} on {host} is already in use "
+                             f"(another replica running? choose one with --port)") from None
+        raise SystemExit(f"serve.py: cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def startup_banner(config: Config, canister_lines: list[str]) -> str:
+    ii = config.ii_canister_id
+    lines = [*canister_lines,
+             f"flavor: {config.flavor} (fetch_root_key={config.fetch_root_key}, "
+             f"dummy_captcha={config.dummy_captcha}, dummy_auth={config.dummy_auth}, "
+             f"dev_csp={config.dev_csp})",
+             f"database: {config.db_path}",
+             "Open Internet Identity at:",
+             f"  http://{ii}.localhost:{config.port}/",
+             f"  http://localhost:{config.port}/?canisterId={ii}",
+             f"IC HTTP interface: http://localhost:{config.port}/api/v2/status"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    config = build_config(args, dict(os.environ))
+    sock = bind(config.host, config.port)
+    import uvicorn
+
+    from replica.app import create_app
+
+    config.db_path.parent.mkdir(parents=True, exist_ok=True)
+    app, canister_lines = create_app(config)
+    print(startup_banner(config, canister_lines), flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                           lifespan="on", http="httptools"))
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

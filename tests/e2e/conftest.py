@@ -1,0 +1,147 @@
+"""End-to-end fixtures: a real replica (`serve.py` in a subprocess, real SQLite file, real HTTP on
+loopback) and Debian's Chromium driven by Playwright, with a CDP virtual authenticator on every
+page, popups included."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("II_CHROMIUM", "/usr/bin/chromium"))
+II_CANISTER_ID = "rdmx6-jaaaa-aaaaa-aaadq-cai"
+# Keep Chromium itself off the network (DESIGN section 3).
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE *.localhost, EXCLUDE 127.0.0.1",
+]
+VIRTUAL_AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen
+    output: Path
+
+    @property
+    def ii_url(self) -> str:
+        return f"http://{II_CANISTER_ID}.localhost:{self.port}/"
+
+    @property
+    def ii_url_query(self) -> str:
+        return f"http://localhost:{self.port}/?canisterId={II_CANISTER_ID}"
+
+    def log(self) -> str:
+        return self.output.read_text(errors="replace")
+
+
+def start_server(tmp: Path, *args: str) -> Server:
+    port = free_port()
+    output = tmp / f"serve-{port}.log"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "serve.py"), "--port", str(port), "--db", str(tmp / "replica.sqlite3"), *args],
+            cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+    server = Server(port, process, output)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve.py exited with {process.returncode}:\n{server.log()}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"serve.py did not answer within 30 s:\n{server.log()}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    server = start_server(tmp_path_factory.mktemp("replica"), "--flavor", "test")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run the README's test command (make test), which installs it")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+def add_virtual_authenticator(context, page) -> str:
+    """Give `page` its own virtual authenticator (once; the CDP authenticator is per page)."""
+    known = context.__dict__.setdefault("_ii_authenticators", {})
+    if page in known:  # claimed before the first await, so the "page" event and callers don't race
+        return known[page]
+    known[page] = None
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    known[page] = cdp.send("WebAuthn.addVirtualAuthenticator",
+                           {"options": VIRTUAL_AUTHENTICATOR})["authenticatorId"]
+    page.__dict__["_ii_cdp"] = cdp
+    return known[page]
+
+
+@pytest.fixture
+def context(browser):
+    """A fresh browser profile; every page in it, popups included, gets a virtual authenticator."""
+    context = browser.new_context()
+    context.on("page", lambda page: add_virtual_authenticator(context, page))
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    add_virtual_authenticator(context, page)
+    return page
+
+
+def wait_ready(page, timeout_ms: int = 60_000) -> str:
+    page.wait_for_function("document.documentElement.dataset.appState !== 'loading'", timeout=timeout_ms)
+    return page.evaluate("document.documentElement.dataset.appState")
