@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Boot time of the II page beside a bare Pyodide page, measured in the same run.
+
+For each of `--runs` rounds: a new Chromium profile visits the page (cold), then visits it again
+in the same persistent profile (warm). The figure is the time from navigation start to
+`data-app-state="ready"` (read from `performance.now()` in the page when the attribute flips), and
+the bytes on the wire (CDP `Network.loadingFinished` encoded lengths, headers included).
+
+The baseline is a bare page that loads the same vendored Pyodide from a plain static server
+(`python -m http.server`: no compression, ordinary heuristic caching) and runs `1+1`.
+
+Usage: .venv/bin/python bench/boot.py [--runs 7] [--page-only | --bare-only]
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+
+II = "rdmx6-jaaaa-aaaaa-aaadq-cai"
+PYODIDE_DIR = next((ROOT / "static" / "vendor").glob("pyodide-*"), None)
+
+# Records when the page flips to ready (or error), relative to navigation start.
+READY_PROBE = """
+(() => {
+  const record = () => {
+    const root = document.documentElement;
+    const state = root && root.dataset.appState;
+    if ((state === 'ready' || state === 'error') && window.__bootMs === undefined) {
+      window.__bootMs = performance.now();
+      window.__bootState = state;
+    }
+  };
+  new MutationObserver(record).observe(document, { attributes: true, subtree: true,
+                                                   attributeFilter: ['data-app-state'] });
+})();
+"""
+
+BARE_PAGE = """<!doctype html>
+<html data-app-state="loading"><head><meta charset="utf-8"><title>bare pyodide</title></head>
+<body><script type="module">
+import { loadPyodide } from "./pyodide/pyodide.mjs";
+const pyodide = await loadPyodide({ indexURL: "./pyodide/" });
+pyodide.runPython("1+1");
+document.documentElement.dataset.appState = "ready";
+</script></body></html>
+"""
+
+
+@dataclass
+class Sample:
+    ms: float
+    bytes: int
+
+
+@dataclass
+class Series:
+    cold: list[Sample] = field(default_factory=list)
+    warm: list[Sample] = field(default_factory=list)
+
+
+def wait_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server for {url} exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
+
+
+def start_page_server(tmp: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(ROOT / "serve.py"), "--port", str(port),
+                                "--db", str(tmp / "bench.sqlite3"), "--flavor", "test"],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_http(f"http://127.0.0.1:{port}/", process)
+    return process, f"http://{II}.localhost:{port}/"
+
+
+def start_bare_server(tmp: Path) -> tuple[subprocess.Popen, str]:
+    site = tmp / "bare"
+    site.mkdir()
+    (site / "index.html").write_text(BARE_PAGE)
+    os.symlink(PYODIDE_DIR, site / "pyodide")
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                                "--directory", str(site)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_http(f"http://127.0.0.1:{port}/", process)
+    return process, f"http://localhost:{port}/"
+
+
+def visit(context, url: str) -> Sample:
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    received: list[int] = []
+    cdp.on("Network.loadingFinished", lambda event: received.append(int(event["encodedDataLength"])))
+    page.goto(url)
+    page.wait_for_function("window.__bootMs !== undefined", timeout=120_000)
+    ms, state = page.evaluate("[window.__bootMs, window.__bootState]")
+    if state != "ready":
+        raise SystemExit(f"{url} reached {state!r}, not ready")
+    page.wait_for_timeout(200)  # let the last loadingFinished events arrive
+    page.close()
+    return Sample(ms, sum(received))
+
+
+def measure(playwright, url: str, runs: int) -> Series:
+    series = Series()
+    for _ in range(runs):
+        profile = tempfile.mkdtemp(prefix="ii-bench-profile-")
+        try:
+            context = playwright.chromium.launch_persistent_context(
+                profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            context.add_init_script(READY_PROBE)
+            series.cold.append(visit(context, url))
+            series.warm.append(visit(context, url))
+            context.close()
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+    return series
+
+
+def median(samples: list[Sample]) -> Sample:
+    return Sample(statistics.median(s.ms for s in samples), int(statistics.median(s.bytes for s in samples)))
+
+
+def report(page: Series | None, bare: Series | None, runs: int) -> None:
+    print(f"Boot to ready, median of {runs} runs (Chromium, headless, loopback)")
+    print(f"{'':14}{'cold ms':>10}{'cold bytes':>14}{'warm ms':>10}{'warm bytes':>14}")
+    rows = {}
+    for name, series in (("II page", page), ("bare Pyodide", bare)):
+        if series is None:
+            continue
+        cold, warm = median(series.cold), median(series.warm)
+        rows[name] = (cold, warm)
+        print(f"{name:14}{cold.ms:10.0f}{cold.bytes:14,}{warm.ms:10.0f}{warm.bytes:14,}")
+    if len(rows) == 2:
+        (pc, pw), (bc, bw) = rows["II page"], rows["bare Pyodide"]
+        print(f"{'ratio':14}{pc.ms / bc.ms:10.2f}{pc.bytes / bc.bytes:14.2f}"
+              f"{pw.ms / bw.ms:10.2f}{pw.bytes / max(bw.bytes, 1):14.2f}")
+        print("targets: warm <= 1.3x bare and < 100 KB; cold <= 1.5x bare and <= 6.5 MB")
+    print(json.dumps({name: {"cold_ms": c.ms, "cold_bytes": c.bytes, "warm_ms": w.ms, "warm_bytes": w.bytes}
+                      for name, (c, w) in rows.items()}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--page-only", action="store_true")
+    parser.add_argument("--bare-only", action="store_true")
+    args = parser.parse_args()
+    if PYODIDE_DIR is None:
+        raise SystemExit("static/vendor is missing: run `python3 tools/setup.py` first")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="ii-bench-") as tmp, sync_playwright() as playwright:
+        servers = []
+        try:
+            page = bare = None
+            if not args.bare_only:
+                process, url = start_page_server(Path(tmp))
+                servers.append(process)
+                page = measure(playwright, url, args.runs)
+            if not args.page_only:
+                process, url = start_bare_server(Path(tmp))
+                servers.append(process)
+                bare = measure(playwright, url, args.runs)
+        finally:
+            for process in servers:
+                process.terminate()
+                process.wait(timeout=10)
+    report(page, bare, args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""The replica's static site: MIME types, compression, caching, headers, config injection."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zipfile
+import io
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from replica.app import App, canister_from_host
+from replica.config import Config
+from replica.http.static import StaticSite, content_security_policy, render_index
+
+ROOT = Path(__file__).resolve().parents[3]
+II = "rdmx6-jaaaa-aaaaa-aaadq-cai"
+
+
+@pytest.fixture(scope="module")
+def site() -> StaticSite:
+    return StaticSite(Config(static_root=ROOT, db_path=Path("/nonexistent/x.sqlite3")))
+
+
+def header(response, name: str) -> str | None:
+    return dict(response.headers).get(name)
+
+
+def test_index_is_the_ii_page_with_security_headers(site):
+    response = site.get("/", {})
+    assert response.status == 200
+    assert b"<title>Internet Identity</title>" in response.body
+    csp = header(response, "content-security-policy")
+    assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
+    assert header(response, "x-frame-options") == "DENY"
+    # Nothing that severs window.opener for a dapp's popup.
+    assert "cross-origin-opener-policy" not in dict(response.headers)
+
+
+def test_index_carries_the_configuration(site):
+    body = site.get("/", {}).body.decode()
+    assert f'data-canister-id="{II}"' in body
+    encoded = body.split('data-canister-config="', 1)[1].split('"', 1)[0]
+    assert json.loads(base64.b64decode(encoded))["canisterId"] == II
+
+
+def test_render_index_refuses_a_template_without_python_tag():
+    with pytest.raises(RuntimeError, match="script type"):
+        render_index("<html></html>", Config())
+
+
+def test_dev_csp_only_relaxes_connect_src():
+    strict, dev = content_security_policy(False), content_security_policy(True)
+    assert "upgrade-insecure-requests" in strict and "upgrade-insecure-requests" not in dev
+    assert "connect-src 'self' https:;" in strict and "connect-src 'self' https: http:;" in dev
+    assert strict.replace("upgrade-insecure-requests;", "").replace(" http:", "") == dev.replace(" http:", "")
+
+
+@pytest.mark.parametrize("path,mime", [
+    ("/static/vendor/pyodide-314.0.7/pyodide.asm.wasm", "application/wasm"),
+    ("/static/vendor/pyodide-314.0.7/pyodide.mjs", "text/javascript; charset=utf-8"),
+    ("/static/css/app.css", "text/css; charset=utf-8"),
+    ("/static/logo.svg", "image/svg+xml"),
+])
+def test_mime_types(site, path, mime):
+    response = site.get(path, {})
+    assert response is not None, f"{path} missing: run tools/setup.py"
+    assert header(response, "content-type") == mime
+
+
+def test_versioned_vendor_files_are_immutable_and_precompressed(site):
+    path = "/static/vendor/pyodide-314.0.7/pyodide.asm.wasm"
+    plain = site.get(path, {})
+    brotli = site.get(path, {"accept-encoding": "gzip, deflate, br"})
+    gzipped = site.get(path, {"accept-encoding": "gzip"})
+    assert "immutable" in header(plain, "cache-control")
+    assert header(plain, "content-encoding") is None
+    assert header(brotli, "content-encoding") == "br"
+    assert header(gzipped, "content-encoding") == "gzip"
+    assert len(brotli.body) < len(gzipped.body) < len(plain.body)
+    assert header(brotli, "vary") == "accept-encoding"
+
+
+def test_unversioned_files_revalidate(site):
+    first = site.get("/static/css/app.css", {})
+    assert header(first, "cache-control") == "no-cache"
+    again = site.get("/static/css/app.css", {"if-none-match": header(first, "etag")})
+    assert again.status == 304 and again.body == b""
+
+
+def test_app_bundle_holds_app_and_ic_but_not_the_replica(site):
+    response = site.get("/app.zip", {})
+    names = zipfile.ZipFile(io.BytesIO(response.body)).namelist()
+    assert "app/main.py" in names and "ic/errors.py" in names
+    assert not [n for n in names if n.startswith(("replica/", "tests/"))]
+    assert site.get("/app.zip", {"if-none-match": header(response, "etag")}).status == 304
+
+
+@pytest.mark.parametrize("path", ["/nope", "/static/nope.js", "/static/../serve.py",
+                                  "/static/vendor/../../pyproject.toml", "/static/.hidden"])
+def test_unknown_paths_are_not_served(site, path):
+    assert site.get(path, {}) is None
+
+
+def test_canister_from_host():
+    assert canister_from_host(f"{II}.localhost:4943") == II
+    assert canister_from_host(f"www.{II}.localhost") == II
+    assert canister_from_host("localhost:4943") is None
+    assert canister_from_host("127.0.0.1:4943") is None
+
+
+def test_app_routes_by_host_and_query(site):
+    app = App(replace(site.config))
+    assert app.route("/", "", {"host": f"{II}.localhost:4943"}).status == 200
+    assert b"Internet Identity" in app.route("/", f"canisterId={II}", {"host": "localhost:4943"}).body
+    assert b"Local replica" in app.route("/", "", {"host": "localhost:4943"}).body
+    missing = app.route("/", "", {"host": "aaaaa-aa.localhost:4943"})
+    assert missing.status == 404 and b"not hosted" in missing.body
+    assert app.route("/nope", "", {"host": f"{II}.localhost"}).status == 404
