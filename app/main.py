@@ -29,13 +29,16 @@ def show_landing() -> None:
 
 
 def show_diagnostics() -> None:
+    from app.browser import credentials
     from app.flows.diagnostics import run_passkey_check
 
     checks = {"Python": sys.version.split()[0], **page.browser_facts()}
 
     def run(_event) -> None:
         # The WebAuthn call starts inside the click handler, before any await (user activation).
-        pending_flow = run_passkey_check(page.hostname(), page.origin(), page.random_bytes)
+        pending_flow = run_passkey_check(page.hostname(), page.origin(), page.random_bytes,
+                                         start_create=credentials.start_create,
+                                         start_get=credentials.start_get)
         spawn(finish(pending_flow))
 
     async def finish(flow) -> None:
