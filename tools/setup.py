@@ -34,6 +34,7 @@ VENV = ROOT / ".venv"
 VENV_PY = VENV / "bin" / "python"
 VENDOR = ROOT / "static" / "vendor"
 BLS_ENTRY = ROOT / "static" / "src" / "bls_verify.js"
+DEMO = ROOT / "static" / "demo"
 STAMP_DIR = ROOT / ".setup-stamps"
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -190,6 +191,28 @@ def setup_vendor() -> None:
     step.done()
 
 
+def setup_demo() -> None:
+    """The demo dapps the whoami canister serves: each page with its esbuild bundle."""
+    sources = sorted((DEMO / "src").glob("*.js"))
+    out = VENDOR / "demo"
+    step = Step("demo", fingerprint(DEMO / "package-lock.json", DEMO / "index.html", DEMO / "demo.css",
+                                    *sources, Path(__file__)), (out,))
+    if step.up_to_date():
+        return
+    log("bundling the demo dapps (@dfinity/auth-client, @icp-sdk/auth)")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    template = (DEMO / "index.html").read_text()
+    for page, bundle in (("index.html", "legacy-dapp.mjs"), ("icrc.html", "icrc-dapp.mjs")):
+        run(DEMO / "node_modules" / ".bin" / "esbuild", DEMO / "src" / bundle.replace(".mjs", ".js"),
+            "--bundle", "--format=esm", "--minify", "--target=es2022", "--legal-comments=none",
+            "--log-level=warning", f"--outfile={out / bundle}")
+        (out / page).write_text(template.replace("/DAPP_BUNDLE", "/" + bundle))
+    shutil.copy2(DEMO / "demo.css", out / "demo.css")
+    step.done()
+
+
 def setup_browsers() -> None:
     if CHROMIUM.exists():
         return
@@ -218,9 +241,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     setup_venv()
     npm_ci(ROOT)
-    for extra in (ROOT / "tests" / "interop",):
+    for extra in (ROOT / "tests" / "interop", DEMO):
         npm_ci(extra)
     setup_vendor()
+    setup_demo()
     if args.browsers:
         setup_browsers()
 

@@ -1,0 +1,33 @@
+// Demo dapp on @dfinity/auth-client 3.x: the legacy `authorize-client` postMessage protocol.
+import { AuthClient } from "@dfinity/auth-client";
+import { Actor, HttpAgent } from "@dfinity/agent";
+import { demoConfig, show, whoamiIdl } from "./whoami.js";
+
+const config = demoConfig();
+
+async function callWhoami(identity) {
+  const agent = await HttpAgent.create({ host: config.host, identity, shouldFetchRootKey: true });
+  const actor = Actor.createActor(whoamiIdl, { agent, canisterId: config.whoamiCanisterId });
+  return (await actor.whoami()).toText();
+}
+
+document.querySelector("[data-tid=login-button]").addEventListener("click", async () => {
+  const client = await AuthClient.create();
+  const params = new URLSearchParams(location.search);
+  await client.login({
+    identityProvider: config.iiUrl,
+    maxTimeToLive: params.has("ttl") ? BigInt(params.get("ttl")) : undefined,
+    derivationOrigin: params.get("derivationOrigin") || undefined,
+    onSuccess: async () => {
+      const identity = client.getIdentity();
+      show("principal", identity.getPrincipal().toText());
+      try {
+        show("whoami", await callWhoami(identity));
+      } catch (error) {
+        show("error", `whoami failed: ${error.message || error}`);
+      }
+    },
+    onError: (error) => show("error", `login failed: ${error}`),
+  });
+});
+document.documentElement.dataset.dappReady = "true";
