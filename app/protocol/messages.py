@@ -1,0 +1,251 @@
+"""What goes in and out of the authorize session: the input event, the effects, value coercions.
+
+The browser adapter (`app/browser/messaging.py`) is the only code that touches `MessageEvent`s and
+windows. It turns each event into an `IncomingMessage` and executes the effects the session returns;
+everything here is plain data so the session runs, and is tested, under CPython.
+
+Incoming values (`IncomingMessage.data`) are what Pyodide's `to_py()` makes of `event.data`
+(checked against Pyodide 314 in `tests/unit/protocol/test_pyodide_smoke.py`): JS objects ->
+`dict`, arrays -> `list`, `Uint8Array` -> `memoryview` (`bytes` also accepted), `bigint` ->
+`JsBigInt` (an `int` subclass), safe-integer numbers -> `int`, other numbers -> `float`, strings ->
+`str`, `undefined` -> `None`, `null` -> `jsnull`. `None` and `jsnull` both mean "absent", so the
+adapter passes `to_py()`'s result through unchanged.
+
+Outgoing messages (`PostMessage.message`) are plain data: `dict` (-> JS object with
+`to_js(..., dict_converter=Object.fromEntries)`), `list`, `str`, `bool`, `int` (only small ones),
+`bytes` (-> `Uint8Array`) and `BigIntValue` (-> `BigInt`; give `to_js` a `default_converter` that
+maps it to `BigInt(str(value.value))`, see `BigIntValue`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+if TYPE_CHECKING:  # request.py imports this module
+    from app.protocol.request import AuthorizationRequest
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class ProtocolError(ValueError):
+    """Base class of the errors of `app.protocol`."""
+
+
+class InvalidRequest(ProtocolError):
+    """A request field that is missing or malformed: `field` names it, `reason` says why."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One `message` event on II's window.
+
+    `data` is `event.data.to_py()` (see the module docstring), `origin` is `event.origin` and
+    `from_opener` is `event.source === window.opener` (False when there is no opener).
+    """
+
+    data: Any
+    origin: str
+    from_opener: bool
+
+
+# --- outgoing values ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BigIntValue:
+    """An integer that must reach JavaScript as a `BigInt` (e.g. a delegation `expiration`).
+
+    Pyodide's `to_js` turns Python ints into Numbers when they are safe integers, so a small value
+    would arrive with the wrong type; this wrapper marks the ones that must be `bigint`. The adapter
+    converts it with `to_js(message, dict_converter=Object.fromEntries,
+    default_converter=lambda v, convert, cache: js.BigInt(str(v.value)))`.
+    """
+
+    value: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.value, bool) or not isinstance(self.value, int):
+            raise TypeError(f"BigIntValue: expected an int, found {type(self.value).__name__}")
+
+
+# --- effects -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostMessage:
+    """`window.opener.postMessage(message, target_origin)`.
+
+    The session only ever talks to `window.opener`: it accepts messages only from the opener, so
+    the opener is also the source of every message it answers.
+    """
+
+    message: dict
+    target_origin: str
+
+
+@dataclass(frozen=True)
+class ShowRequest:
+    """Show the authorize screen: `request.request_origin` asks to sign in (see `request.py`)."""
+
+    request: AuthorizationRequest
+
+
+@dataclass(frozen=True)
+class ShowCompleted:
+    """The delegation was posted to `origin`; the dapp closes this window."""
+
+    origin: str
+
+
+@dataclass(frozen=True)
+class ShowFailure:
+    """An error screen: a short `title` and a `detail` a person (or a dapp developer) can act on."""
+
+    title: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    """Call `session.on_timer(name)` after `ms` milliseconds; replaces a pending timer of that name."""
+
+    name: str
+    ms: int
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    """Cancel the pending timer `name`, if any."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ResolveCanisterId:
+    """`fetch(origin, {method: "HEAD", credentials: "omit"})`, then feed the response header
+    `x-ic-canister-id` (or None when absent or when the fetch failed) to `session.on_canister_id`."""
+
+    origin: str
+
+
+@dataclass(frozen=True)
+class FetchAlternativeOrigins:
+    """`fetch(url, {method, redirect: "manual", credentials: "omit", headers: {Accept: accept}})`,
+    then feed an `AlternativeOriginsResponse` to `session.on_alternative_origins`.
+
+    Redirects are never followed (II's rule); with `redirect: "manual"` the browser hands back an
+    `opaqueredirect` response, which the adapter reports as `redirected=True` so the refusal can say
+    why. A fetch that rejects (network, CORS) is reported as `AlternativeOriginsResponse(status=0,
+    error=str(exc))`.
+    """
+
+    url: str
+    method: str = "GET"
+    redirect: str = "manual"
+    credentials: str = "omit"
+    accept: str = "application/json"
+
+
+Effect = Union[
+    PostMessage, ShowRequest, ShowCompleted, ShowFailure, StartTimer, CancelTimer, ResolveCanisterId,
+    FetchAlternativeOrigins,
+]
+
+
+# --- value coercions (incoming) ----------------------------------------------------------------
+
+U64_MAX = 2**64 - 1
+_DECIMAL = re.compile(r"[0-9]{1,20}")
+
+
+def is_absent(value: Any) -> bool:
+    """`None`, or Pyodide's `jsnull` should an adapter let one through (falsy, not None)."""
+    return value is None or type(value).__name__ == "JsNull"
+
+
+def describe(value: Any) -> str:
+    """A short name of a value's JavaScript-side type, for error messages."""
+    if is_absent(value):
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "a Uint8Array"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def bytes_like(value: Any, field: str) -> Optional[bytes]:
+    """`bytes` for a `Uint8Array` (bytes, bytearray, byte memoryview), None for anything else."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, memoryview):
+        if value.itemsize != 1:
+            raise InvalidRequest(field, f"expected a Uint8Array, found a typed array of {value.itemsize}-byte items")
+        return value.tobytes()
+    return None
+
+
+def decode_base64(value: str, field: str) -> bytes:
+    """Standard base64 with padding (what `btoa` and `Uint8Array.toBase64` produce)."""
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise InvalidRequest(field, f"not valid base64: {value[:60]!r}") from None
+
+
+def encode_base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def nat64_from_any(value: Any, field: str) -> int:
+    """A non-negative 64-bit integer from a `bigint`, an integral number, or a decimal string."""
+    if isinstance(value, bool):
+        raise InvalidRequest(field, "expected a bigint, number or decimal string, found a boolean")
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise InvalidRequest(field, f"expected a whole number of nanoseconds, found {value!r}")
+        value = int(value)
+    if isinstance(value, int):
+        number = int(value)  # a plain int, also for Pyodide's JsBigInt (an int subclass)
+    elif isinstance(value, str):
+        number = nat64_from_decimal(value, field)
+    else:
+        raise InvalidRequest(field, f"expected a bigint, number or decimal string, found {describe(value)}")
+    if number < 0:
+        raise InvalidRequest(field, f"must not be negative, found {number}")
+    if number > U64_MAX:
+        raise InvalidRequest(field, f"{number} does not fit in 64 bits (at most {U64_MAX})")
+    return number
+
+
+def nat64_from_decimal(value: Any, field: str) -> int:
+    """A non-negative 64-bit integer written as 1 to 20 decimal digits."""
+    if not isinstance(value, str):
+        raise InvalidRequest(field, f"expected a decimal string, found {describe(value)}")
+    if not _DECIMAL.fullmatch(value):
+        raise InvalidRequest(field, f"expected a decimal string of at most 20 digits, found {value[:40]!r}")
+    number = int(value)
+    if number > U64_MAX:
+        raise InvalidRequest(field, f"{number} does not fit in 64 bits (at most {U64_MAX})")
+    return number
