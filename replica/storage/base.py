@@ -1,0 +1,73 @@
+"""The small storage interface behind the II canister (SQLite now, PostgreSQL later).
+
+The canister owns the meaning of an anchor; storage keeps opaque anchor records plus the two
+indexes the canister needs in O(log n): device public key -> anchor and WebAuthn credential id ->
+anchor. Every write method is one transaction that is durable when it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class StorageError(Exception):
+    """A storage failure (I/O, constraint violation) that the canister turns into a trap."""
+
+
+class IncompatibleStorageError(StorageError):
+    """The database was written by an incompatible layout or version; it was left untouched."""
+
+
+@dataclass(frozen=True)
+class AnchorRecord:
+    """One anchor as storage sees it: the canister's encoded anchor plus its index keys."""
+
+    number: int
+    data: bytes
+    device_keys: tuple[bytes, ...] = ()
+    credential_ids: tuple[bytes, ...] = ()
+
+
+class Storage(Protocol):
+    """What the II canister needs from a database."""
+
+    schema_version: int
+
+    def get_meta(self, key: str) -> bytes | None:
+        """A persisted canister-wide value (salt, configuration), or None."""
+
+    def set_meta(self, key: str, value: bytes) -> None:
+        """Persist a canister-wide value (durable on return)."""
+
+    def set_meta_if_absent(self, key: str, value: bytes) -> bool:
+        """Persist `value` only if `key` is unset; True if it was written."""
+
+    def create_anchor(self, range_lo: int, range_hi: int, make: "AnchorFactory") -> AnchorRecord | None:
+        """Allocate the next free number in [range_lo, range_hi) and store `make(number)`.
+
+        Returns None if the range is exhausted. `make` may raise to abort the allocation; nothing
+        is written then.
+        """
+
+    def read_anchor(self, number: int) -> AnchorRecord | None:
+        """The anchor with this number, or None."""
+
+    def write_anchor(self, record: AnchorRecord) -> None:
+        """Replace an existing anchor and its index entries (durable on return)."""
+
+    def anchor_with_device_key(self, pubkey: bytes) -> int | None:
+        """The anchor holding a device with this public key, or None."""
+
+    def anchor_with_credential_id(self, credential_id: bytes) -> int | None:
+        """The anchor holding a device with this WebAuthn credential id, or None."""
+
+    def anchor_count(self) -> int:
+        """How many anchors exist."""
+
+    def close(self) -> None:
+        """Release the database."""
+
+
+class AnchorFactory(Protocol):
+    def __call__(self, number: int) -> AnchorRecord: ...
