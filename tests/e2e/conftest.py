@@ -33,7 +33,6 @@ VIRTUAL_AUTHENTICATOR = {
     "automaticPresenceSimulation": True,
 }
 
-pytestmark = pytest.mark.e2e
 
 
 def free_port() -> int:

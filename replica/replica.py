@@ -1,0 +1,116 @@
+"""`Replica`: one local IC replica built from a `Config` (DESIGN §1, §5; issue 4).
+
+    replica = Replica(config)         # keys from config.state_dir, storage at config.db_path
+    app = replica.api                 # ASGI app for every path under /api/
+    replica.canisters                 # name -> canister ("internet_identity", "whoami")
+    print(*replica.startup_lines(), sep="\\n")
+    replica.close()
+
+Clock and randomness are ports: tests pass their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+from replica.auth.signatures import make_verifier
+from replica.certification.keys import ReplicaKeys, load_or_create_keys
+from replica.certification.state import CertifiedState
+from replica.config import Config
+from replica.http.api import ApiApp
+from replica.http.endpoints import Endpoints
+from replica.runtime.contract import Canister
+from replica.runtime.dispatch import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Replica:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], int] = time.time_ns,
+        random: Callable[[int], bytes] = os.urandom,
+        keys: ReplicaKeys | None = None,
+        with_internet_identity: bool = True,
+    ):
+        from ic.principal import Principal
+
+        self.config = config
+        self.clock = clock
+        self._random = random
+        self.keys = keys if keys is not None else load_or_create_keys(config.state_dir)
+        self.runtime = Runtime(
+            set_certified_data=self._set_certified_data,
+            data_certificate=self._data_certificate,
+            random=random,
+        )
+        self.state = CertifiedState(self.keys, canister_ids=lambda: self.runtime.hosted.keys())
+        self.canisters: dict[str, Canister] = {}
+        self.storage = None
+        if with_internet_identity:
+            self._add_internet_identity(Principal.from_text(config.ii_canister_id))
+        from replica.canisters.whoami import WhoamiCanister
+
+        self.add_canister(
+            WhoamiCanister(
+                Principal.from_text(config.whoami_canister_id),
+                alternative_origins=config.alternative_origins,
+                assets_dir=_demo_assets_dir(config),
+            )
+        )
+        self.endpoints = Endpoints(
+            state=self.state, runtime=self.runtime, verify=make_verifier(self.keys.root.der), clock=clock
+        )
+        self.api = ApiApp(self.endpoints)
+
+    def _add_internet_identity(self, canister_id) -> None:
+        from replica.canisters.internet_identity import InternetIdentityCanister
+        from replica.storage import open_storage
+
+        self.storage = open_storage(self.config.db_path)
+        try:
+            self.add_canister(
+                InternetIdentityCanister(
+                    canister_id, self.storage, dummy_captcha=self.config.dummy_captcha, random=self._random
+                )
+            )
+        except BaseException:
+            self.storage.close()
+            raise
+
+    def add_canister(self, canister: Canister) -> None:
+        """Host one more canister (its id must be unique and inside the subnet's range)."""
+        if not self.state.in_ranges(canister.canister_id.raw):
+            raise ValueError(f"canister id {canister.canister_id.to_text()} is outside this subnet's canister range")
+        self.runtime.register(canister)
+        self.canisters[canister.name] = canister
+
+    @property
+    def root_key(self) -> bytes:
+        return self.keys.root.der
+
+    def startup_lines(self) -> list[str]:
+        return [f"{name} canister: {canister.canister_id.to_text()}" for name, canister in self.canisters.items()]
+
+    def close(self) -> None:
+        storage, self.storage = self.storage, None
+        if storage is not None:
+            storage.close()
+
+    def _set_certified_data(self, canister_id: bytes, data: bytes) -> None:
+        self.state.set_certified_data(canister_id, data)
+
+    def _data_certificate(self, canister_id: bytes, time_ns: int) -> bytes:
+        return self.state.data_certificate(canister_id, time_ns)
+
+
+def _demo_assets_dir(config: Config) -> Path | None:
+    # Built at setup (tools/setup.py): the demo pages with their esbuild bundles.
+    candidate = Path(config.static_root) / "static" / "vendor" / "demo"
+    return candidate if candidate.is_dir() else None

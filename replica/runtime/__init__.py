@@ -1,0 +1,1 @@
+"""Canister runtime: the contract canisters implement and the dispatcher that runs them."""
