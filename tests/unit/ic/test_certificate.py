@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import subprocess
 import sys
@@ -16,7 +15,6 @@ from ic.certificate import (
     Certificate,
     certificate_time,
     parse_certificate,
-    subnet_canister_ranges,
     verify_certificate,
 )
 from ic.errors import CertificateError
@@ -27,11 +25,6 @@ pytest.importorskip("py_arkworks_bls12381")
 
 DATA = Path(__file__).parents[2] / "data" / "ic"
 ROOT_DIR = Path(__file__).parents[3]
-IC_ROOT_KEY_DER = bytes.fromhex(
-    "308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100814c0e6ec71fab583b08bd81373c25"
-    "5c3c371b2e84863c98a4f1e08b74235d14fb5d9c0cd546d9685f913a0c0b2cc5341583bf4b4392e467db96d65b9bb4cb717112f"
-    "8472e0d5a4d14505ffd7484b01291091c5f87b98883463f98091a0baaae"
-)
 NOW = 1_700_000_000_000_000_000
 MINUTE = 60 * 10**9
 CANISTER = Principal.from_canister_index(7)
@@ -279,48 +272,6 @@ def test_flipping_any_byte_of_a_delegated_certificate_invalidates_it():
     _every_flip_fails(delegated(), canister_id=CANISTER)
 
 
-# -- real mainnet certificates --------------------------------------------------------------------
-
-
-def _ns(iso: str) -> int:
-    moment = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
-
-
-MAINNET = [
-    ("mainnet_certificate_delegated_2022.hex", "ivg37-qiaaa-aaaab-aaaga-cai", "2022-02-23T07:38:00.652Z", True),
-    ("mainnet_certificate_application_2023.hex", "erxue-5aaaa-aaaab-qaagq-cai", "2023-09-27T19:38:58.129Z", True),
-    ("mainnet_certificate_system_2023.hex", "ryjl3-tyaaa-aaaaa-aaaba-cai", "2023-09-27T19:58:19.412Z", False),
-]
-
-
-def _mainnet(name: str) -> bytes:
-    return bytes.fromhex((DATA / name).read_text().strip())
-
-
-@pytest.mark.parametrize(("name", "canister", "when", "has_delegation"), MAINNET)
-def test_mainnet_certificates_verify_under_the_mainnet_root_key(name, canister, when, has_delegation):
-    cert = verify(_mainnet(name), root_key_der=IC_ROOT_KEY_DER, canister_id=Principal.from_text(canister), now_ns=_ns(when))
-    assert abs(cert.time_ns() - _ns(when)) < 10**6
-    assert (cert.delegation is not None) == has_delegation
-    fails("signature" if not has_delegation else "delegation signature", _mainnet(name), root_key_der=ROOT_DER, now_ns=None)
-
-
-def test_mainnet_delegation_covers_exactly_its_ranges():
-    data, when = _mainnet(MAINNET[0][0]), _ns(MAINNET[0][2])
-    for inside in ("00000000002000000101", "000000000020000c0101", "00000000002fffff0101"):
-        verify(data, root_key_der=IC_ROOT_KEY_DER, canister_id=Principal.from_hex(inside), now_ns=when)
-    for outside in ("00000000000000020101", "00000000003000020101"):
-        fails("delegation", data, root_key_der=IC_ROOT_KEY_DER, canister_id=Principal.from_hex(outside), now_ns=when)
-    cert = parse_certificate(data)
-    inner = parse_certificate(cert.delegation.certificate)
-    assert subnet_canister_ranges(inner, cert.delegation.subnet_id) == [
-        (bytes.fromhex("00000000002000000101"), bytes.fromhex("00000000002fffff0101"))
-    ]
-    assert inner.time_ns() // 10**6 == _ns("2022-02-17T10:17:49.668Z") // 10**6
-    fails("time", data, root_key_der=IC_ROOT_KEY_DER, now_ns=when + 10 * MINUTE)
-
-
 # -- command line ---------------------------------------------------------------------------------
 
 
@@ -347,14 +298,6 @@ def test_cli_reads_binary_and_hex_files(tmp_path):
     for path in (binary, text):
         code, report = run_cli(str(path), "--root-key", ROOT_DER.hex(), "--now-ns", str(NOW))
         assert code == 0 and report["valid"] is True
-
-
-def test_cli_mainnet_certificate():
-    name, canister, when, _ = MAINNET[0]
-    code, report = run_cli(
-        str(DATA / name), "--root-key", IC_ROOT_KEY_DER.hex(), "--canister-id", canister, "--now-ns", str(_ns(when))
-    )
-    assert code == 0 and report["valid"] is True
 
 
 @pytest.mark.parametrize(
