@@ -1,13 +1,26 @@
-"""Boot and routing of the II page (the `<script type="py">` of index.html awaits `boot`)."""
+"""Boot and routing of the II page (the `<script type="py">` of index.html awaits `boot`).
+
+Builds the ports of `app.flows.env.Env` from `app.browser`, then shows the screen the URL asks
+for: `#authorize` or `/authorize` (a dapp's popup), `#diagnostics`, or the landing page.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 
-from app.browser import dom, page
-from app.config import ConfigError
+import js
+
+from app.browser import credentials, dom, messaging, page, storage
+from app.browser.bls import bls_verify
+from app.browser.transport import FetchTransport
+from app.browser.webcrypto import generate_session_key
+from app.config import AppConfig, ConfigError
+from app.flows.authenticate import Authenticator, SignedIn
+from app.flows.authorize import AuthorizeFlow, AuthorizePort
+from app.flows.env import Env
 from app.routing import Route, route_for
+from app.ui.auth import render_signed_in
 from app.ui.diagnostics import render_diagnostics
 from app.ui.landing import render_landing
 from app.ui.markup import card, text
@@ -22,14 +35,36 @@ def spawn(coroutine) -> None:
     task.add_done_callback(_tasks.discard)
 
 
-def show_landing() -> None:
+def build_env(config: AppConfig) -> Env:
+    return Env(
+        config=config, show=dom.show, spawn=spawn, transport=FetchTransport(page.origin()),
+        bls_verify=bls_verify, new_session_key=generate_session_key,
+        start_create=credentials.start_create, start_get=credentials.start_get,
+        random=page.random_bytes, now_ns=lambda: int(js.Date.now()) * 1_000_000,
+        rp_id=page.hostname(), origin=page.origin(), load=storage.load, save=storage.save,
+        input_value=dom.input_value,
+    )
+
+
+def show_landing(env: Env) -> None:
+    async def signed_in(who: SignedIn) -> None:
+        dom.show(render_signed_in(who.anchor), {"logout": lambda _e: show_landing(env)})
+
+    authenticator = Authenticator(env, signed_in, lambda: show_landing(env))
     dom.show(render_landing(), {
+        "register": authenticator.start_register,
+        "login": authenticator.show_sign_in,
+        "recover": lambda _e: dom.show(card("recover", (
+            "<h2>Lost access?</h2><p>Recovering an identity with a recovery phrase or a recovery "
+            "security key is not available in this version yet.</p>"
+            '<div class="actions"><button class="secondary" data-action="home">Back</button></div>')),
+            {"home": lambda _e: show_landing(env)}),
         "diagnostics": lambda _e: page.set_fragment("diagnostics"),
     })
+    spawn(authenticator.prepare())
 
 
 def show_diagnostics() -> None:
-    from app.browser import credentials
     from app.flows.diagnostics import run_passkey_check
 
     checks = {"Python": sys.version.split()[0], **page.browser_facts()}
@@ -53,21 +88,32 @@ def show_diagnostics() -> None:
     dom.show(render_diagnostics(checks), handlers)
 
 
-def show_route() -> None:
+def authorize_port() -> AuthorizePort:
+    return AuthorizePort(
+        has_opener=messaging.has_opener, post=messaging.post_to_opener, listen=messaging.listen,
+        start_timer=messaging.start_timer, cancel_timer=messaging.cancel_timer,
+        fetch_alternative_origins=messaging.fetch_alternative_origins,
+        canister_id_header=messaging.canister_id_header)
+
+
+def show_route(env: Env) -> None:
     route = route_for(page.path(), page.fragment())
-    if route is Route.DIAGNOSTICS:
+    if route is Route.AUTHORIZE:
+        AuthorizeFlow(env, authorize_port()).start()
+    elif route is Route.DIAGNOSTICS:
         show_diagnostics()
     else:
-        show_landing()
+        show_landing(env)
 
 
 async def boot() -> None:
     try:
-        page.read_config()
+        config = page.read_config()
     except ConfigError as exc:
         dom.show(card("error", f'<p id="errorContainer" class="error" role="alert">{text(exc)}</p>'), {})
         dom.set_app_state("error")
         return
-    show_route()
-    page.on_fragment_change(show_route)
+    env = build_env(config)
+    show_route(env)
+    page.on_fragment_change(lambda: route_for(page.path(), page.fragment()) is not Route.AUTHORIZE and show_route(env))
     dom.set_app_state("ready")

@@ -46,3 +46,8 @@ def set_app_state(state: str) -> None:
 
 def query(selector: str) -> Any:
     return js.document.querySelector(selector)
+
+
+def input_value(selector: str) -> str:
+    element = js.document.querySelector(selector)
+    return str(element.value) if element else ""

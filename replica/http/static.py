@@ -57,9 +57,14 @@ class Response:
     body: bytes
 
 
-def content_security_policy(dev_csp: bool) -> str:
-    """The page's CSP: the real II's set, with what Pyodide needs (`wasm-unsafe-eval`)."""
-    connect = "'self' https: http:" if dev_csp else "'self' https:"
+def content_security_policy(dev_csp: bool, port: int | None = None) -> str:
+    """The page's CSP: the real II's set, with what Pyodide needs (`wasm-unsafe-eval`).
+
+    `connect-src` also names this replica's own origins (the canisters it hosts, whose
+    `/.well-known/ii-alternative-origins` the page may read), as the real page names the IC's.
+    """
+    local = f" http://localhost:{port} http://*.localhost:{port}" if port else ""
+    connect = "'self' https: http:" if dev_csp else f"'self' https:{local}"
     directives = [
         "default-src 'none'",
         f"connect-src {connect}",
@@ -81,7 +86,7 @@ def content_security_policy(dev_csp: bool) -> str:
 
 def security_headers(config: Config) -> list[tuple[str, str]]:
     return [
-        ("content-security-policy", content_security_policy(config.dev_csp)),
+        ("content-security-policy", content_security_policy(config.dev_csp, config.port)),
         ("x-frame-options", "DENY"),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "same-origin"),
