@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import sys
 
-import js
-
 from app.browser import credentials, dom, messaging, page, storage
 from app.browser.bls import bls_verify
 from app.browser.transport import FetchTransport
@@ -40,7 +38,7 @@ def build_env(config: AppConfig) -> Env:
         config=config, show=dom.show, spawn=spawn, transport=FetchTransport(page.origin()),
         bls_verify=bls_verify, new_session_key=generate_session_key,
         start_create=credentials.start_create, start_get=credentials.start_get,
-        random=page.random_bytes, now_ns=lambda: int(js.Date.now()) * 1_000_000,
+        random=page.random_bytes, now_ns=page.now_ns,
         rp_id=page.hostname(), origin=page.origin(), load=storage.load, save=storage.save,
         input_value=dom.input_value,
     )

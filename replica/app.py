@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from typing import Any, Awaitable, Callable, Protocol
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from replica.config import Config
 from replica.http.static import MIME_TYPES, Response, StaticSite
@@ -75,7 +75,9 @@ class App:
         await self._send(send, response, head=method == "HEAD")
 
     def route(self, path: str, query: str, headers: dict[str, str]) -> Response:
-        canister = canister_from_host(headers.get("host", "")) or parse_qs(query).get("canisterId", [None])[0]
+        canister = (canister_from_host(headers.get("host", "")) or parse_qs(query).get("canisterId", [None])[0]
+                    # An asset of a page opened as `localhost/?canisterId=<id>` (as `dfx` does).
+                    or parse_qs(urlsplit(headers.get("referer", "")).query).get("canisterId", [None])[0])
         if canister is None and path == "/":
             return self._directory(headers.get("host", f"localhost:{self.config.port}"))
         if canister is None or canister == self.config.ii_canister_id:

@@ -56,3 +56,8 @@ def random_bytes(count: int) -> bytes:
     array = js.Uint8Array.new(count)
     js.crypto.getRandomValues(array)
     return bytes(array.to_py())
+
+
+def now_ns() -> int:
+    """The browser's clock, in nanoseconds since the epoch (millisecond resolution)."""
+    return int(js.Date.now()) * 1_000_000

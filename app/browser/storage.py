@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import js
-from pyodide.ffi import JsException
+from pyodide.ffi import JsException, jsnull
 
 _memory: dict[str, str] = {}
 
@@ -23,7 +23,9 @@ def load(key: str) -> str | None:
     if storage is None:
         return _memory.get(key)
     value = storage.getItem(key)
-    return str(value) if value is not None else _memory.get(key)
+    if value is None or value is jsnull:  # JS null arrives as `jsnull`, not None
+        return _memory.get(key)
+    return str(value)
 
 
 def save(key: str, value: str) -> None:

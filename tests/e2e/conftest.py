@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("II_CHROMIUM", "/usr/bin/chromium"))
 II_CANISTER_ID = "rdmx6-jaaaa-aaaaa-aaadq-cai"
+WHOAMI_CANISTER_ID = "qoctq-giaaa-aaaaa-aaaea-cai"
 # Keep Chromium itself off the network (DESIGN section 3).
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -50,6 +51,11 @@ class Server:
     @property
     def ii_url(self) -> str:
         return f"http://{II_CANISTER_ID}.localhost:{self.port}/"
+
+    def dapp_url(self, page: str = "", host: str | None = None) -> str:
+        """The whoami demo dapp: `page` "" (@dfinity/auth-client) or "icrc.html" (@icp-sdk/auth)."""
+        host = host or f"{WHOAMI_CANISTER_ID}.localhost"
+        return f"http://{host}:{self.port}/{page}"
 
     @property
     def ii_url_query(self) -> str:
@@ -96,6 +102,14 @@ def server(tmp_path_factory) -> Server:
 
 
 @pytest.fixture(scope="session")
+def dev_server(tmp_path_factory) -> Server:
+    """The dev flavor: dummy auth (no WebAuthn prompt) and dummy captcha."""
+    server = start_server(tmp_path_factory.mktemp("replica-dev"), "--flavor", "dev")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture(scope="session")
 def playwright_instance():
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run the README's test command (make test), which installs it")
@@ -112,17 +126,33 @@ def browser(playwright_instance):
 
 
 def add_virtual_authenticator(context, page) -> str:
-    """Give `page` its own virtual authenticator (once; the CDP authenticator is per page)."""
+    """Give `page` its own virtual authenticator (once; the CDP authenticator is per page).
+
+    Passkeys created on any page of the context are copied into every authenticator added later,
+    so the context behaves like one browser profile with a platform authenticator: a popup opened
+    tomorrow still finds the passkey created today.
+    """
     known = context.__dict__.setdefault("_ii_authenticators", {})
+    passkeys = context.__dict__.setdefault("_ii_passkeys", [])
     if page in known:  # claimed before the first await, so the "page" event and callers don't race
         return known[page]
     known[page] = None
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
-    known[page] = cdp.send("WebAuthn.addVirtualAuthenticator",
-                           {"options": VIRTUAL_AUTHENTICATOR})["authenticatorId"]
+    try:
+        authenticator = cdp.send("WebAuthn.addVirtualAuthenticator",
+                                 {"options": VIRTUAL_AUTHENTICATOR})["authenticatorId"]
+    except Exception as exc:  # Chromium allows one *internal* authenticator per browser context
+        if "one internal authenticator" not in str(exc):
+            raise
+        authenticator = cdp.send("WebAuthn.addVirtualAuthenticator",
+                                 {"options": {**VIRTUAL_AUTHENTICATOR, "transport": "usb"}})["authenticatorId"]
+    for credential in passkeys:
+        cdp.send("WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": credential})
+    cdp.on("WebAuthn.credentialAdded", lambda event: passkeys.append(event["credential"]))
+    known[page] = authenticator
     page.__dict__["_ii_cdp"] = cdp
-    return known[page]
+    return authenticator
 
 
 @pytest.fixture

@@ -119,3 +119,10 @@ def test_app_routes_by_host_and_query(site):
     missing = app.route("/", "", {"host": "aaaaa-aa.localhost:4943"})
     assert missing.status == 404 and b"not hosted" in missing.body
     assert app.route("/nope", "", {"host": f"{II}.localhost"}).status == 404
+
+
+def test_assets_of_a_query_addressed_page_follow_its_referer(site):
+    app = App(replace(site.config))
+    referer = "http://localhost:4943/?canisterId=qoctq-giaaa-aaaaa-aaaea-cai"
+    missing = app.route("/legacy-dapp.mjs", "", {"host": "localhost:4943", "referer": referer})
+    assert b"not hosted" in missing.body  # routed to that canister, not to the II site
