@@ -1,6 +1,6 @@
 # The two README commands. Both run the same idempotent setup first (tools/setup.py).
 PYTHON ?= python3
-ARGS ?=
+ARGS ?= --fetch-root-key
 
 .PHONY: setup run test bench
 setup:
@@ -11,7 +11,7 @@ run: setup
 
 test:
 	@$(PYTHON) tools/setup.py --browsers
-	.venv/bin/python -m pytest $(ARGS)
+	.venv/bin/python -m pytest $(TEST_ARGS)
 
 bench: setup
 	.venv/bin/python bench/boot.py
