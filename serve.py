@@ -51,6 +51,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "developers' automated tests; never in production)")
     parser.add_argument("--dev-csp", action="store_true",
                         help="relax the page's Content-Security-Policy for plain-http development")
+    parser.add_argument("--whoami-alternative-origin", action="append", default=[], metavar="ORIGIN",
+                        help="an origin the whoami demo canister lists in its "
+                             "/.well-known/ii-alternative-origins, so dapps there may use it as "
+                             "derivationOrigin (repeatable; at most 10)")
     return parser.parse_args(argv)
 
 
@@ -60,6 +64,8 @@ def build_config(args: argparse.Namespace, environ: dict[str, str]) -> Config:
     config = Config(host=args.host, port=args.port).with_flavor(args.flavor)
     if args.db is not None:
         config = replace(config, db_path=args.db.expanduser().resolve())
+    if args.whoami_alternative_origin:
+        config = replace(config, alternative_origins=tuple(args.whoami_alternative_origin))
     enabled = {name: True for name, var in ENV_FLAGS.items()
                if getattr(args, name) or environ.get(var) == "1"}
     return replace(config, **enabled)

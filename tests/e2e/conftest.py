@@ -65,8 +65,8 @@ class Server:
         return self.output.read_text(errors="replace")
 
 
-def start_server(tmp: Path, *args: str) -> Server:
-    port = free_port()
+def start_server(tmp: Path, *args: str, port: int | None = None) -> Server:
+    port = port or free_port()
     output = tmp / f"serve-{port}.log"
     with output.open("wb") as sink:
         process = subprocess.Popen(

@@ -66,3 +66,38 @@ def test_opener_that_never_asks_times_out(server, context, path):
     assert wait_ready(page) == "ready"
     page.locator("[data-role=failure-title]").wait_for(timeout=30_000)  # after 10 s without a request
     assert "request" in page.locator("#errorContainer").text_content().lower()
+
+
+@pytest.fixture(scope="module")
+def alt_server(tmp_path_factory):
+    """A replica whose whoami canister lets `http://localhost:<port>` derive principals for it."""
+    from tests.e2e.conftest import free_port, start_server, stop_server
+
+    port = free_port()
+    server = start_server(tmp_path_factory.mktemp("replica-alt"), "--flavor", "dev",
+                          "--whoami-alternative-origin", f"http://localhost:{port}", port=port)
+    yield server
+    stop_server(server)
+
+
+def test_derivation_origin_allowed_and_refused(alt_server, context):
+    whoami_origin = alt_server.dapp_url().rstrip("/")
+    # The canonical origin's principal.
+    home = click_login(context, open_dapp(context, alt_server.dapp_url()))
+    number = register_new_identity(home.popup)
+    canonical = home.principal()
+
+    # A listed alternative origin deriving for the canonical one gets the same principal.
+    listed = click_login(context, open_dapp(context, alt_server.dapp_url(
+        f"?canisterId=qoctq-giaaa-aaaaa-aaaea-cai&derivationOrigin={whoami_origin}", host="localhost")))
+    listed.popup.click(f'[data-anchor-id="{number}"]', timeout=TIMEOUT)
+    assert listed.principal() == canonical
+
+    # An origin that is not listed is refused: the dapp is told why (auth-client then closes the
+    # popup) and gets no delegation.
+    refused = click_login(context, open_dapp(context, alt_server.dapp_url(
+        f"?canisterId=qoctq-giaaa-aaaaa-aaaea-cai&derivationOrigin={whoami_origin}", host="127.0.0.1")))
+    refused.dapp.wait_for_selector("[data-tid=error]:not([hidden])", timeout=TIMEOUT)
+    error = refused.dapp.text_content("[data-tid=error]")
+    assert "127.0.0.1" in error and "login failed" in error
+    assert refused.dapp.locator("[data-tid=principal]").is_hidden()

@@ -78,3 +78,9 @@ def test_port_in_use_is_one_clear_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip() == (f"serve.py: port {port} on 127.0.0.1 is already in use "
                                      "(another replica running? choose one with --port)")
+
+
+def test_whoami_alternative_origins():
+    config = config_for("--whoami-alternative-origin", "http://a.localhost:1",
+                        "--whoami-alternative-origin", "http://b.localhost:1")
+    assert config.alternative_origins == ("http://a.localhost:1", "http://b.localhost:1")
