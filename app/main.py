@@ -9,19 +9,19 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from app.browser import credentials, dom, messaging, page, storage
-from app.browser.bls import bls_verify
-from app.browser.transport import FetchTransport
-from app.browser.webcrypto import generate_session_key
+from app.browser import dom, page
 from app.config import AppConfig, ConfigError
-from app.flows.authenticate import Authenticator, SignedIn
-from app.flows.authorize import AuthorizeFlow, AuthorizePort
-from app.flows.env import Env
 from app.routing import Route, route_for
-from app.ui.auth import render_signed_in
-from app.ui.diagnostics import render_diagnostics
 from app.ui.landing import render_landing
 from app.ui.markup import card, text
+
+# The first screen needs only the modules above. The flows (and the IC libraries under them)
+# are imported after it is shown, a module at a time between event-loop turns: compiling them
+# takes Pyodide about a second, which the person would otherwise wait for in front of a
+# spinner (bench/boot.py). A click that arrives earlier imports what it needs at once.
+FLOW_MODULES = ("ic.cbor", "ic.principal", "ic.candid", "ic.keys", "ic.webauthn", "ic.delegation",
+                "ic.certificate", "ic.agent", "app.canister.client", "app.protocol",
+                "app.flows.authenticate", "app.flows.authorize")
 
 _tasks: set[asyncio.Task] = set()
 
@@ -33,7 +33,21 @@ def spawn(coroutine) -> None:
     task.add_done_callback(_tasks.discard)
 
 
-def build_env(config: AppConfig) -> Env:
+async def preload_flows() -> None:
+    import importlib
+
+    for name in FLOW_MODULES:
+        await asyncio.sleep(0)
+        importlib.import_module(name)
+
+
+def build_env(config: AppConfig):
+    from app.browser import credentials, storage
+    from app.browser.bls import bls_verify
+    from app.browser.transport import FetchTransport
+    from app.browser.webcrypto import generate_session_key
+    from app.flows.env import Env
+
     return Env(
         config=config, show=dom.show, spawn=spawn, transport=FetchTransport(page.origin()),
         bls_verify=bls_verify, new_session_key=generate_session_key,
@@ -44,26 +58,53 @@ def build_env(config: AppConfig) -> Env:
     )
 
 
-def show_landing(env: Env) -> None:
-    async def signed_in(who: SignedIn) -> None:
-        dom.show(render_signed_in(who.anchor), {"logout": lambda _e: show_landing(env)})
+class Lazy:
+    """Builds its value on first use (after the flow modules are imported)."""
 
-    authenticator = Authenticator(env, signed_in, lambda: show_landing(env))
+    def __init__(self, build):
+        self._build, self._value = build, None
+
+    def __call__(self):
+        if self._value is None:
+            self._value = self._build()
+        return self._value
+
+
+def show_landing(env_of: Lazy) -> None:
+    def build():
+        from app.flows.authenticate import Authenticator
+        from app.ui.auth import render_signed_in
+
+        async def signed_in(who) -> None:
+            dom.show(render_signed_in(who.anchor), {"logout": lambda _e: show_landing(env_of)})
+
+        authenticator = Authenticator(env_of(), signed_in, lambda: show_landing(env_of))
+        spawn(authenticator.prepare())
+        return authenticator
+
+    authenticator = Lazy(build)
     dom.show(render_landing(), {
-        "register": authenticator.start_register,
-        "login": authenticator.show_sign_in,
+        "register": lambda event: authenticator().start_register(event),
+        "login": lambda event: authenticator().show_sign_in(event),
         "recover": lambda _e: dom.show(card("recover", (
             "<h2>Lost access?</h2><p>Recovering an identity with a recovery phrase or a recovery "
             "security key is not available in this version yet.</p>"
             '<div class="actions"><button class="secondary" data-action="home">Back</button></div>')),
-            {"home": lambda _e: show_landing(env)}),
+            {"home": lambda _e: show_landing(env_of)}),
         "diagnostics": lambda _e: page.set_fragment("diagnostics"),
     })
-    spawn(authenticator.prepare())
+    spawn(warm_up(authenticator))
+
+
+async def warm_up(authenticator: Lazy) -> None:
+    await preload_flows()
+    authenticator()  # the session key is ready before the first click
 
 
 def show_diagnostics() -> None:
+    from app.browser import credentials
     from app.flows.diagnostics import run_passkey_check
+    from app.ui.diagnostics import render_diagnostics
 
     checks = {"Python": sys.version.split()[0], **page.browser_facts()}
 
@@ -86,7 +127,10 @@ def show_diagnostics() -> None:
     dom.show(render_diagnostics(checks), handlers)
 
 
-def authorize_port() -> AuthorizePort:
+def authorize_port():
+    from app.browser import messaging
+    from app.flows.authorize import AuthorizePort
+
     return AuthorizePort(
         has_opener=messaging.has_opener, post=messaging.post_to_opener, listen=messaging.listen,
         start_timer=messaging.start_timer, cancel_timer=messaging.cancel_timer,
@@ -94,14 +138,16 @@ def authorize_port() -> AuthorizePort:
         canister_id_header=messaging.canister_id_header)
 
 
-def show_route(env: Env) -> None:
+def show_route(env_of: Lazy) -> None:
     route = route_for(page.path(), page.fragment())
     if route is Route.AUTHORIZE:
-        AuthorizeFlow(env, authorize_port()).start()
+        from app.flows.authorize import AuthorizeFlow  # the dapp waits for authorize-ready
+
+        AuthorizeFlow(env_of(), authorize_port()).start()
     elif route is Route.DIAGNOSTICS:
         show_diagnostics()
     else:
-        show_landing(env)
+        show_landing(env_of)
 
 
 async def boot() -> None:
@@ -111,7 +157,8 @@ async def boot() -> None:
         dom.show(card("error", f'<p id="errorContainer" class="error" role="alert">{text(exc)}</p>'), {})
         dom.set_app_state("error")
         return
-    env = build_env(config)
-    show_route(env)
-    page.on_fragment_change(lambda: route_for(page.path(), page.fragment()) is not Route.AUTHORIZE and show_route(env))
+    env_of = Lazy(lambda: build_env(config))
+    show_route(env_of)
+    page.on_fragment_change(
+        lambda: route_for(page.path(), page.fragment()) is not Route.AUTHORIZE and show_route(env_of))
     dom.set_app_state("ready")
