@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 from replica.http.testing import (
-    AsgiClient,
-    Clock,
     DelegationIdentity,
     EcdsaIdentity,
     Ed25519Identity,
@@ -16,30 +14,12 @@ from replica.http.testing import (
     delegation_link,
     encode,
     envelope,
-    make_replica,
     principal_reply,
 )
 
 WHOAMI = "qoctq-giaaa-aaaaa-aaaea-cai"
 II = "rdmx6-jaaaa-aaaaa-aaadq-cai"
 EMPTY_ARGS = b"DIDL\x00\x00"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def replica(tmp_path, clock):
-    r = make_replica(tmp_path, clock=clock)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def client(replica):
-    return AsgiClient(replica.api)
 
 
 def whoami(client, replica, identity, endpoint="query"):

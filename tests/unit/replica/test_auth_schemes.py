@@ -7,8 +7,6 @@ import hashlib
 import pytest
 
 from replica.http.testing import (
-    AsgiClient,
-    Clock,
     EcdsaIdentity,
     Ed25519Identity,
     Identity,
@@ -16,29 +14,11 @@ from replica.http.testing import (
     call_content,
     encode,
     envelope,
-    make_replica,
     principal_reply,
 )
 
 WHOAMI = "qoctq-giaaa-aaaaa-aaaea-cai"
 EMPTY_ARGS = b"DIDL\x00\x00"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def replica(tmp_path, clock):
-    r = make_replica(tmp_path, clock=clock)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def client(replica):
-    return AsgiClient(replica.api)
 
 
 def ask_whoami(client, replica, identity, *, mutate=None, endpoint="query"):

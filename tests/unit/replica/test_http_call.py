@@ -5,36 +5,16 @@ from __future__ import annotations
 import pytest
 
 from replica.http.testing import (
-    AsgiClient,
-    Clock,
     Ed25519Identity,
     call_content,
     encode,
     envelope,
-    make_replica,
     read_state_content,
 )
 from replica.http.testing import lookup, principal_reply, verified_tree
 
 WHOAMI = "qoctq-giaaa-aaaaa-aaaea-cai"
 EMPTY_ARGS = b"DIDL\x00\x00"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def replica(tmp_path, clock):
-    r = make_replica(tmp_path, clock=clock)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def client(replica):
-    return AsgiClient(replica.api)
 
 
 def whoami_id(replica) -> bytes:

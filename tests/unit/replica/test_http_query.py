@@ -5,15 +5,12 @@ from __future__ import annotations
 import pytest
 
 from replica.http.testing import (
-    AsgiClient,
-    Clock,
     EcdsaIdentity,
     Ed25519Identity,
     call_content,
     encode,
     envelope,
     lookup,
-    make_replica,
     principal_reply,
     read_state_content,
     verified_tree,
@@ -21,23 +18,6 @@ from replica.http.testing import (
 
 WHOAMI = "qoctq-giaaa-aaaaa-aaaea-cai"
 EMPTY_ARGS = b"DIDL\x00\x00"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def replica(tmp_path, clock):
-    r = make_replica(tmp_path, clock=clock)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def client(replica):
-    return AsgiClient(replica.api)
 
 
 def query(client, replica, identity, method="whoami", arg=EMPTY_ARGS, **kw):

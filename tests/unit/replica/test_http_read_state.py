@@ -5,38 +5,18 @@ from __future__ import annotations
 import pytest
 
 from replica.http.testing import (
-    AsgiClient,
-    Clock,
     Ed25519Identity,
     call_content,
     chain_identity,
     encode,
     envelope,
     lookup,
-    make_replica,
     read_state_content,
     verified_tree,
 )
 
 WHOAMI = "qoctq-giaaa-aaaaa-aaaea-cai"
 EMPTY_ARGS = b"DIDL\x00\x00"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def replica(tmp_path, clock):
-    r = make_replica(tmp_path, clock=clock)
-    yield r
-    r.close()
-
-
-@pytest.fixture
-def client(replica):
-    return AsgiClient(replica.api)
 
 
 def read(client, identity, paths, *, url=f"/api/v2/canister/{WHOAMI}/read_state", **kw):
