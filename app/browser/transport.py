@@ -8,7 +8,6 @@ import js
 from pyodide.ffi import JsException
 
 from app.browser.interop import buffer_bytes, to_js_object
-from ic.agent import HttpResponse, TransportError
 
 
 class FetchTransport:
@@ -16,7 +15,9 @@ class FetchTransport:
         self.base_url = base_url.rstrip("/")
 
     async def request(self, method: str, url_path: str, body: Optional[bytes] = None,
-                      content_type: Optional[str] = None) -> HttpResponse:
+                      content_type: Optional[str] = None):
+        from ic.agent import HttpResponse, TransportError
+
         init: dict = {"method": method, "headers": {}, "credentials": "omit"}
         if content_type:
             init["headers"]["content-type"] = content_type

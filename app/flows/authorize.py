@@ -11,7 +11,6 @@ from typing import Awaitable, Callable, Optional
 
 from ic.errors import ICError
 
-from app.flows.authenticate import Authenticator, SignedIn
 from app.flows.env import Env
 from app.protocol import (
     AuthorizationResult, AuthorizeSession, CancelTimer, FetchAlternativeOrigins, IncomingMessage,
@@ -38,8 +37,17 @@ class AuthorizeFlow:
     def __init__(self, env: Env, port: AuthorizePort):
         self.env, self.port = env, port
         self.session = AuthorizeSession(env.origin)
-        self.authenticator = Authenticator(env, self._signed_in, self._show_request)
+        self._authenticator = None
         self.request = None
+
+    @property
+    def authenticator(self):
+        """Imported on first use: `authorize-ready` goes out before the sign-in code loads."""
+        if self._authenticator is None:
+            from app.flows.authenticate import Authenticator
+
+            self._authenticator = Authenticator(self.env, self._signed_in, self._show_request)
+        return self._authenticator
 
     def start(self) -> None:
         self.env.show(auth_screens.render_busy("Waiting for the dapp's request…"), {})
@@ -99,7 +107,7 @@ class AuthorizeFlow:
         self.env.show(screens.render_request(self.request.request_origin, self.request.derivation_origin, anchors),
                       handlers)
 
-    async def _signed_in(self, signed_in: SignedIn) -> None:
+    async def _signed_in(self, signed_in) -> None:
         request = self.request
         self.env.show(auth_screens.render_busy(f"Signing in to {request.request_origin}…"), {})
         try:
