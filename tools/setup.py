@@ -213,6 +213,23 @@ def setup_demo() -> None:
     step.done()
 
 
+def compile_app_bundle() -> None:
+    """Bytecode of app/ and ic/ compiled by the page's own Python, named by the sources' fingerprint;
+    the replica serves it while the sources match (and the plain sources otherwise)."""
+    fingerprint = subprocess.run(
+        [str(VENV_PY), "-c", "import sys; from pathlib import Path; "
+         "from replica.http.static import bundle_sources, sources_fingerprint; "
+         "print(sources_fingerprint(bundle_sources(Path(sys.argv[1]))))", str(ROOT)],
+        cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+    out = VENDOR / "app-bytecode"
+    if (out / f"{fingerprint}.zip").exists():
+        return
+    log("compiling app/ and ic/ to bytecode with the vendored Pyodide")
+    for stale in out.glob("*.zip") if out.exists() else ():
+        stale.unlink()
+    run("node", ROOT / "tools" / "compile_bundle.mjs", ROOT, fingerprint)
+
+
 def setup_browsers() -> None:
     if CHROMIUM.exists():
         return
@@ -245,6 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         npm_ci(extra)
     setup_vendor()
     setup_demo()
+    compile_app_bundle()
     if args.browsers:
         setup_browsers()
 

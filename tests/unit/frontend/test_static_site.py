@@ -92,7 +92,7 @@ def test_unversioned_files_revalidate(site):
 
 def test_app_bundle_holds_app_and_ic_but_not_the_replica(site):
     response = site.get("/app.zip", {})
-    names = zipfile.ZipFile(io.BytesIO(response.body)).namelist()
+    names = {n.removesuffix("c") for n in zipfile.ZipFile(io.BytesIO(response.body)).namelist()}
     assert "app/main.py" in names and "ic/errors.py" in names
     assert not [n for n in names if n.startswith(("replica/", "tests/"))]
     assert site.get("/app.zip", {"if-none-match": header(response, "etag")}).status == 304
@@ -126,3 +126,22 @@ def test_assets_of_a_query_addressed_page_follow_its_referer(site):
     referer = "http://localhost:4943/?canisterId=qoctq-giaaa-aaaaa-aaaea-cai"
     missing = app.route("/legacy-dapp.mjs", "", {"host": "localhost:4943", "referer": referer})
     assert b"not hosted" in missing.body  # routed to that canister, not to the II site
+
+
+def test_bundle_is_bytecode_only_for_matching_sources(tmp_path):
+    from replica.http.static import build_app_bundle, bundle_sources, sources_fingerprint
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "ic").mkdir()
+    (tmp_path / "app" / "m.py").write_text("x = 1\n")
+    plain = zipfile.ZipFile(io.BytesIO(build_app_bundle(tmp_path)))
+    assert plain.namelist() == ["app/m.py"]
+    compiled = tmp_path / "static" / "vendor" / "app-bytecode"
+    compiled.mkdir(parents=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("app/m.pyc", b"bytecode")
+    (compiled / f"{sources_fingerprint(bundle_sources(tmp_path))}.zip").write_bytes(buffer.getvalue())
+    assert zipfile.ZipFile(io.BytesIO(build_app_bundle(tmp_path))).namelist() == ["app/m.pyc"]
+    (tmp_path / "app" / "m.py").write_text("x = 2\n")  # edited: the stale bytecode is not used
+    assert zipfile.ZipFile(io.BytesIO(build_app_bundle(tmp_path))).namelist() == ["app/m.py"]
