@@ -206,7 +206,7 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(values)
 def test_round_trip(value):
     encoded = cbor.encode(value)
@@ -215,7 +215,7 @@ def test_round_trip(value):
     assert cbor2.loads(encoded) == value  # an independent decoder agrees
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=64))
 def test_decode_of_random_bytes_returns_or_raises_cbor_error(data):
     try:

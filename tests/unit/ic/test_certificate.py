@@ -1,4 +1,4 @@
-"""ic.certificate: verification step by step, with our own signer, real mainnet certificates and the CLI."""
+"""ic.certificate: verification step by step, with our own signer and subnet delegations, and the CLI."""
 
 from __future__ import annotations
 

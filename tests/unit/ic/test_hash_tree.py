@@ -228,7 +228,7 @@ def _paths(value, prefix=()):
         yield prefix, value
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(nested, st.data())
 def test_build_prune_lookup_properties(state, data):
     tree = ht.build_tree(state)

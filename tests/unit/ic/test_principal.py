@@ -6,7 +6,7 @@ import hashlib
 import zlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ic.errors import PrincipalError
@@ -141,6 +141,7 @@ def test_too_long_text_payload():
         Principal.from_text(_text_of(zlib.crc32(raw).to_bytes(4, "big") + raw))
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=29))
 def test_text_round_trip(raw):
     p = Principal(raw)
@@ -150,6 +151,7 @@ def test_text_round_trip(raw):
     assert Principal.from_text(text) == p
 
 
+@settings(deadline=None)
 @given(st.text(max_size=70))
 def test_parse_of_random_text_returns_or_raises_principal_error(text):
     try:

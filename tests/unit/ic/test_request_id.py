@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ic import request_id as rid
@@ -134,6 +134,7 @@ values = st.recursive(
 )
 
 
+@settings(deadline=None)
 @given(st.dictionaries(st.text(max_size=10), values, min_size=1, max_size=8), st.randoms())
 def test_order_independence(content, random):
     items = list(content.items())
@@ -141,6 +142,7 @@ def test_order_independence(content, random):
     assert rid.request_id(dict(items)) == rid.request_id(content)
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=0, max_value=2**128))
 def test_leb128_decodes_back(value):
     encoded = rid.encode_leb128(value)
@@ -148,6 +150,7 @@ def test_leb128_decodes_back(value):
     assert encoded[-1] < 0x80 and (len(encoded) == 1 or encoded[-1] != 0)
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=-(2**128), max_value=2**128))
 def test_sleb128_decodes_back(value):
     encoded = rid.encode_sleb128(value)
