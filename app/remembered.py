@@ -1,8 +1,10 @@
 """Identities used in this browser, remembered for the next sign-in (pure).
 
 Stored as JSON under one key of the page's storage, in a versioned format:
-`{"version": 1, "anchors": [{"number": 10000, "lastUsedMs": 1700000000000}, ...]}`, most recently
-used first, at most ten. A value this code cannot read (corrupt, or written by a newer version) is
+`{"version": 1, "anchors": [{"number": 10000, "lastUsedMs": 1700000000000,
+"principals": {"<dapp origin>": "<principal text>"}}, ...]}`, most recently used first, at most
+ten. `principals` (optional) records the principal each dapp origin got, so a dapp's
+`autoSelectionPrincipal` can preselect the identity behind it. A value this code cannot read (corrupt, or written by a newer version) is
 never overwritten: the caller gets `writable=False` and keeps it.
 """
 
@@ -16,10 +18,14 @@ FORMAT_VERSION = 1
 MAX_REMEMBERED = 10
 
 
+MAX_PRINCIPALS = 20  # dapp origins remembered per identity
+
+
 @dataclass(frozen=True)
 class RememberedAnchor:
     number: int
     last_used_ms: int
+    principals: tuple[tuple[str, str], ...] = ()  # (dapp origin, principal text), newest first
 
 
 @dataclass(frozen=True)
@@ -45,23 +51,46 @@ def parse_remembered(raw: str | None) -> Remembered:
     for entry in data.get("anchors", []):
         if (isinstance(entry, dict) and isinstance(entry.get("number"), int) and entry["number"] >= 0
                 and isinstance(entry.get("lastUsedMs"), int)):
-            anchors.append(RememberedAnchor(entry["number"], entry["lastUsedMs"]))
+            principals = entry.get("principals")
+            pairs = tuple((o, p) for o, p in principals.items() if isinstance(o, str) and isinstance(p, str)
+                          ) if isinstance(principals, dict) else ()
+            anchors.append(RememberedAnchor(entry["number"], entry["lastUsedMs"], pairs[:MAX_PRINCIPALS]))
     anchors.sort(key=lambda a: a.last_used_ms, reverse=True)
     return Remembered(tuple(anchors[:MAX_REMEMBERED]))
 
 
-def remember(current: Remembered, number: int, now_ms: int) -> Remembered:
-    """`number` used now: first in the list, no duplicate, at most ten kept."""
+def remember(current: Remembered, number: int, now_ms: int, *, origin: str | None = None,
+             principal: str | None = None) -> Remembered:
+    """`number` used now (for `origin`, which got `principal`): first in the list, no duplicate,
+    at most ten kept."""
+    previous = next((a for a in current.anchors if a.number == number), None)
+    principals = previous.principals if previous else ()
+    if origin is not None and principal is not None:
+        principals = ((origin, principal), *[(o, p) for o, p in principals if o != origin])[:MAX_PRINCIPALS]
     others = [a for a in current.anchors if a.number != number]
-    anchors = (RememberedAnchor(number, now_ms), *others)[:MAX_REMEMBERED]
+    anchors = (RememberedAnchor(number, now_ms, principals), *others)[:MAX_REMEMBERED]
     return Remembered(anchors, current.writable, current.problem)
+
+
+def anchor_for_principal(current: Remembered, origin: str, principal: str) -> int | None:
+    """The remembered identity that gave `origin` this `principal` (autoSelectionPrincipal)."""
+    for anchor in current.anchors:
+        if (origin, principal) in anchor.principals:
+            return anchor.number
+    return None
 
 
 def forget(current: Remembered, number: int) -> Remembered:
     return Remembered(tuple(a for a in current.anchors if a.number != number), current.writable, current.problem)
 
 
+def _entry(anchor: RememberedAnchor) -> dict:
+    entry: dict = {"number": anchor.number, "lastUsedMs": anchor.last_used_ms}
+    if anchor.principals:
+        entry["principals"] = dict(anchor.principals)
+    return entry
+
+
 def serialize_remembered(remembered: Remembered) -> str:
     return json.dumps({"version": FORMAT_VERSION,
-                       "anchors": [{"number": a.number, "lastUsedMs": a.last_used_ms}
-                                   for a in remembered.anchors]}, separators=(",", ":"))
+                       "anchors": [_entry(a) for a in remembered.anchors]}, separators=(",", ":"))

@@ -17,7 +17,7 @@ from app.protocol import (
     PostMessage, ResolveCanisterId, ShowCompleted, ShowFailure, ShowRequest, StartTimer,
 )
 from app.protocol.alternative_origins import AlternativeOriginsResponse
-from app.remembered import STORAGE_KEY, parse_remembered
+from app.remembered import STORAGE_KEY, anchor_for_principal, parse_remembered, remember, serialize_remembered
 from app.ui import auth as auth_screens
 from app.ui import authorize as screens
 
@@ -95,8 +95,19 @@ class AuthorizeFlow:
             return
         self._show_request()
 
+    def _preselected(self) -> int | None:
+        """The remembered identity behind the dapp's `autoSelectionPrincipal`, if any."""
+        wanted = self.request.auto_selection_principal
+        if wanted is None:
+            return None
+        return anchor_for_principal(parse_remembered(self.env.load(STORAGE_KEY)),
+                                    self.request.frontend_origin, wanted.to_text())
+
     def _show_request(self) -> None:
         anchors = self._remembered()
+        preselected = self._preselected()
+        if preselected is not None:
+            anchors = (preselected, *[a for a in anchors if a != preselected])
         handlers = {
             "register": self.authenticator.start_register,
             "login": self.authenticator.show_sign_in,
@@ -104,8 +115,8 @@ class AuthorizeFlow:
         }
         for anchor in anchors:
             handlers[f"pick-{anchor}"] = (lambda a: lambda _e: self.authenticator.sign_in(a))(anchor)
-        self.env.show(screens.render_request(self.request.request_origin, self.request.derivation_origin, anchors),
-                      handlers)
+        self.env.show(screens.render_request(self.request.request_origin, self.request.derivation_origin, anchors,
+                                             preselected=preselected), handlers)
 
     async def _signed_in(self, signed_in) -> None:
         request = self.request
@@ -117,4 +128,15 @@ class AuthorizeFlow:
         except (ICError, RuntimeError) as exc:
             self.apply(self.session.on_delegation_failed(str(exc)))
             return
-        self.apply(self.session.on_authenticated(AuthorizationResult(chain, signed_in.authn_method)))
+        effects = self.session.on_authenticated(AuthorizationResult(chain, signed_in.authn_method))
+        self._remember_principal(signed_in.anchor, request.frontend_origin, chain.public_key)
+        self.apply(effects)
+
+    def _remember_principal(self, anchor: int, origin: str, user_key: bytes) -> None:
+        from ic.principal import Principal
+
+        current = parse_remembered(self.env.load(STORAGE_KEY))
+        if current.writable:
+            principal = Principal.self_authenticating(user_key).to_text()
+            self.env.save(STORAGE_KEY, serialize_remembered(remember(
+                current, anchor, self.env.now_ns() // 10**6, origin=origin, principal=principal)))

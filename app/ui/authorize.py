@@ -7,14 +7,17 @@ from typing import Optional
 from app.ui.markup import card, text
 
 
-def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple[int, ...]) -> str:
+def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple[int, ...], *,
+                   preselected: Optional[int] = None) -> str:
     via = (f'<p class="footnote">Principals are derived for <span class="origin">{text(derivation_origin)}</span>.</p>'
            if derivation_origin and derivation_origin != origin else "")
     remembered = ""
     if anchors:
         buttons = "".join(
-            f'<button class="secondary" data-anchor-id="{text(a)}" data-action="pick-{text(a)}">'
-            f"<span>Identity {text(a)}</span><span aria-hidden=\"true\">→</span></button>" for a in anchors)
+            f'<button class="{"primary" if a == preselected else "secondary"}" data-anchor-id="{text(a)}" '
+            f'data-action="pick-{text(a)}"{" data-preselected" if a == preselected else ""}>'
+            f"<span>Identity {text(a)}{' · used with this app' if a == preselected else ''}</span>"
+            f"<span aria-hidden=\"true\">→</span></button>" for a in anchors)
         remembered = f'<h2>Continue as</h2><div class="identities" data-role="remembered">{buttons}</div>'
     return card("authorize", (
         '<p class="lead">Sign in to</p>'

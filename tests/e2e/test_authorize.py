@@ -101,3 +101,20 @@ def test_derivation_origin_allowed_and_refused(alt_server, context):
     error = refused.dapp.text_content("[data-tid=error]")
     assert "127.0.0.1" in error and "login failed" in error
     assert refused.dapp.locator("[data-tid=principal]").is_hidden()
+
+
+def test_auto_selection_principal_preselects_its_identity(dev_server, context):
+    first = click_login(context, open_dapp(context, dev_server.dapp_url()))
+    first_number = register_new_identity(first.popup)
+    first_principal = first.principal()
+    second = click_login(context, open_dapp(context, dev_server.dapp_url()))
+    register_new_identity(second.popup)
+    second.principal()
+
+    again = click_login(context, open_dapp(context, dev_server.dapp_url(
+        f"?autoSelectionPrincipal={first_principal}")))
+    preselected = again.popup.locator("[data-preselected]")
+    preselected.wait_for(timeout=TIMEOUT)
+    assert preselected.get_attribute("data-anchor-id") == str(first_number)
+    preselected.click()
+    assert again.principal() == first_principal

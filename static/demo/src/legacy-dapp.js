@@ -18,6 +18,8 @@ document.querySelector("[data-tid=login-button]").addEventListener("click", asyn
     identityProvider: config.iiUrl,
     maxTimeToLive: params.has("ttl") ? BigInt(params.get("ttl")) : undefined,
     derivationOrigin: params.get("derivationOrigin") || undefined,
+    customValues: params.has("autoSelectionPrincipal")
+      ? { autoSelectionPrincipal: params.get("autoSelectionPrincipal") } : undefined,
     onSuccess: async () => {
       const identity = client.getIdentity();
       show("principal", identity.getPrincipal().toText());

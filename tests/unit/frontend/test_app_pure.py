@@ -72,3 +72,11 @@ def test_passkey_failures_are_explained(name, failure):
     error = classify_failure(name, "details")
     assert error.failure is failure
     assert name in str(error) and len(str(error)) > 30
+
+
+def test_authorize_screen_marks_the_preselected_identity():
+    from app.ui.authorize import render_request
+
+    markup = render_request("https://dapp.example", None, (10001, 10000), preselected=10001)
+    assert 'data-anchor-id="10001" data-action="pick-10001" data-preselected' in markup
+    assert markup.count("data-preselected") == 1

@@ -47,3 +47,21 @@ def test_malformed_entries_are_skipped():
     raw = json.dumps({"version": 1, "anchors": [{"number": "x"}, {"number": 10000, "lastUsedMs": 5},
                                                   {"number": -1, "lastUsedMs": 9}, "junk"]})
     assert parse_remembered(raw).anchors == (RememberedAnchor(10000, 5),)
+
+
+def test_principals_per_origin_select_the_identity():
+    from app.remembered import anchor_for_principal
+
+    state = remember(Remembered(), 10000, 1, origin="https://a.example", principal="aaaaa-aa")
+    state = remember(state, 10001, 2, origin="https://a.example", principal="2vxsx-fae")
+    state = remember(state, 10000, 3)  # used again without a dapp: keeps what it knew
+    again = parse_remembered(serialize_remembered(state))
+    assert again == state
+    assert anchor_for_principal(again, "https://a.example", "aaaaa-aa") == 10000
+    assert anchor_for_principal(again, "https://a.example", "2vxsx-fae") == 10001
+    assert anchor_for_principal(again, "https://b.example", "aaaaa-aa") is None
+
+
+def test_version_1_without_principals_still_reads():
+    raw = json.dumps({"version": 1, "anchors": [{"number": 10000, "lastUsedMs": 5}]})
+    assert parse_remembered(raw).anchors == (RememberedAnchor(10000, 5),)
