@@ -16,6 +16,7 @@ import hashlib
 from typing import Any, Mapping
 
 from ic.errors import RequestIdError
+from ic.leb128 import encode_signed, encode_unsigned
 from ic.principal import Principal
 
 MAX_DEPTH = 128
@@ -50,15 +51,7 @@ def encode_leb128(value: int) -> bytes:
     """Shortest unsigned LEB128 (624485 -> e5 8e 26)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise RequestIdError(f"LEB128: expected a natural number, found {value!r}")
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+    return encode_unsigned(value)
 
 
 def decode_leb128(data: bytes, *, max_bytes: int = 10) -> int:
@@ -81,14 +74,7 @@ def encode_sleb128(value: int) -> bytes:
     """Shortest signed LEB128 (-123456 -> c0 bb 78)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise RequestIdError(f"SLEB128: expected an integer, found {value!r}")
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
-        out.append(byte if done else byte | 0x80)
-        if done:
-            return bytes(out)
+    return encode_signed(value)
 
 
 def hash_value(value: Any, *, where: str = "value", _depth: int = 0) -> bytes:

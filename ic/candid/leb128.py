@@ -6,6 +6,8 @@ refused is a number longer than its field allows (`max_bytes`), or input that en
 
 from __future__ import annotations
 
+from ic.leb128 import encode_signed, encode_unsigned
+
 from .errors import CandidError, CandidLimitError
 
 U64_BYTES = 10  # ceil(64 / 7): longest LEB128 accepted for lengths, counts, ids and indices
@@ -14,30 +16,10 @@ U64_BYTES = 10  # ceil(64 / 7): longest LEB128 accepted for lengths, counts, ids
 def encode_uleb(n: int) -> bytes:
     if n < 0:
         raise CandidError(f"cannot LEB128-encode negative number {n}")
-    if n < 0x80:
-        return bytes((n,))
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+    return encode_unsigned(n)
 
 
-def encode_sleb(n: int) -> bytes:
-    if -0x40 <= n < 0x40:
-        return bytes((n & 0x7F,))
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if (n == 0 and not b & 0x40) or (n == -1 and b & 0x40):
-            out.append(b)
-            return bytes(out)
-        out.append(b | 0x80)
+encode_sleb = encode_signed
 
 
 def _end_of(data: bytes, pos: int, max_bytes: int, what: str) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ic.request_id import encode_leb128
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -70,16 +72,3 @@ class RequestStatusStore:
 
     def __len__(self) -> int:
         return len(self._records)
-
-
-def encode_leb128(n: int) -> bytes:
-    """Unsigned LEB128: how the state tree stores nats (`/time`, `reject_code`)."""
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)

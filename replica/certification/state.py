@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+from ic.request_id import encode_leb128
 from replica.certification.keys import STATE_ROOT_DOMAIN, ReplicaKeys
-from replica.certification.request_status import RequestStatusStore, encode_leb128
+from replica.certification.request_status import RequestStatusStore
 
 Path = tuple[bytes, ...]
 # All canister ids this replica hosts fall in one range (canister ids are index ‖ 0x01 0x01).
