@@ -40,6 +40,7 @@ class SignedIn:
     anchor: int
     identity: Identity             # signs this page's calls to II as the identity
     authn_method: AuthnMethod
+    device_pubkey: Optional[bytes] = None   # the device used to sign in (removing it signs out)
 
 
 def dummy_credential_id(random: Callable[[int], bytes]) -> bytes:
@@ -154,7 +155,7 @@ class Authenticator:
             self._fail("Could not create your identity", str(exc), retry=self.back)
             return
         self._remember(anchor)
-        signed_in = SignedIn(anchor, session_identity(key), AuthnMethod.PASSKEY)
+        signed_in = SignedIn(anchor, session_identity(key), AuthnMethod.PASSKEY, credential.pubkey)
         self.env.show(screens.render_user_number(anchor),
                       {"continue": lambda _e: self.env.spawn(self.done(signed_in))})
 
@@ -210,7 +211,8 @@ class Authenticator:
         except (LookupError, ICError) as exc:
             self._fail("Could not sign in", str(exc), retry=self.show_sign_in)
             return
-        await self._signed_in(anchor, DelegationIdentity(session_identity(key), chain), AuthnMethod.PASSKEY)
+        await self._signed_in(anchor, DelegationIdentity(session_identity(key), chain), AuthnMethod.PASSKEY,
+                              device_key)
 
     async def _device_key(self, client: IIClient, anchor: Optional[int], credential_id: bytes) -> tuple[bytes, int]:
         if anchor is None:
@@ -244,11 +246,12 @@ class Authenticator:
         except (LookupError, ICError) as exc:
             self._fail("Could not sign in", str(exc), retry=self.show_sign_in)
             return
-        await self._signed_in(anchor, DelegationIdentity(session_identity(key), chain), AuthnMethod.PASSKEY)
+        await self._signed_in(anchor, DelegationIdentity(session_identity(key), chain), AuthnMethod.PASSKEY,
+                              device.public_key_der())
 
-    async def _signed_in(self, anchor: int, identity: Identity, method: AuthnMethod) -> None:
+    async def _signed_in(self, anchor: int, identity: Identity, method: AuthnMethod, device_pubkey: bytes) -> None:
         self._remember(anchor)
-        await self.done(SignedIn(anchor, identity, method))
+        await self.done(SignedIn(anchor, identity, method, device_pubkey))
 
     # -- shared ------------------------------------------------------------------------------
 

@@ -1,0 +1,47 @@
+"""The canister's side of an e2e test: what the II canister holds after a step, read over real HTTP
+with `ic.agent` (verified certificates), not from the screen.
+
+- `credentials(server, anchor)`: the public part (anyone may ask): passkeys, recovery devices and
+  recovery phrase keys.
+- `anchor_info(server, anchor, identity)`: everything (aliases, protection, the add-device window);
+  it needs one of the identity's keys. In the dev flavor a dummy-auth key is derivable from its
+  credential id (`dummy_identity`); a recovery phrase's key from the phrase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ic.agent import Agent, AnonymousIdentity, Ed25519Identity, Identity, UrllibTransport
+
+from app.canister.client import IIClient
+from app.canister.devices import AnchorInfo
+from tests.e2e.conftest import II_CANISTER_ID, Server
+
+DUMMY_CREDENTIAL_BYTES = 32
+
+
+def client(server: Server, identity: Identity | None = None) -> IIClient:
+    agent = Agent(UrllibTransport(f"http://localhost:{server.port}"), identity or AnonymousIdentity(),
+                  fetch_root_key=True)
+    return IIClient(agent, II_CANISTER_ID)
+
+
+def credentials(server: Server, anchor: int) -> dict:
+    """`get_anchor_credentials`: {credentials, recovery_credentials, recovery_phrases}."""
+    return asyncio.run(client(server).actor.call("get_anchor_credentials", anchor))
+
+
+def anchor_info(server: Server, anchor: int, identity: Identity) -> AnchorInfo:
+    return asyncio.run(client(server, identity).anchor_info(anchor))
+
+
+def dummy_identity(server: Server, anchor: int) -> Ed25519Identity:
+    """A dummy-auth device key of `anchor` (dev flavor: the credential id is the Ed25519 seed)."""
+    for credential in credentials(server, anchor)["credentials"]:
+        seed = bytes(credential["credential_id"])
+        if len(seed) == DUMMY_CREDENTIAL_BYTES:
+            identity = Ed25519Identity.from_seed(seed)
+            if identity.public_key_der() == bytes(credential["pubkey"]):
+                return identity
+    raise AssertionError(f"identity {anchor} has no dummy-auth device")
