@@ -89,5 +89,7 @@ class PasskeyError(Exception):
 
 
 def classify_failure(dom_exception_name: str, message: str) -> PasskeyError:
-    return PasskeyError(DOM_EXCEPTIONS.get(dom_exception_name, PasskeyFailure.OTHER),
-                        f"{dom_exception_name}: {message}" if dom_exception_name else message)
+    """`message` may already start with the exception's name (a JS error's text does)."""
+    if dom_exception_name and not message.startswith(dom_exception_name):
+        message = f"{dom_exception_name}: {message}"
+    return PasskeyError(DOM_EXCEPTIONS.get(dom_exception_name, PasskeyFailure.OTHER), message)

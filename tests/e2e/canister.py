@@ -11,6 +11,7 @@ with `ic.agent` (verified certificates), not from the screen.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from ic.agent import Agent, AnonymousIdentity, Ed25519Identity, Identity, UrllibTransport
 
@@ -21,6 +22,13 @@ from tests.e2e.conftest import II_CANISTER_ID, Server
 DUMMY_CREDENTIAL_BYTES = 32
 
 
+def run(coroutine):
+    """Runs `coroutine` to completion on a thread of its own: Playwright's sync API keeps an event
+    loop running on the test's thread, where `asyncio.run` is not allowed."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, coroutine).result()
+
+
 def client(server: Server, identity: Identity | None = None) -> IIClient:
     agent = Agent(UrllibTransport(f"http://localhost:{server.port}"), identity or AnonymousIdentity(),
                   fetch_root_key=True)
@@ -29,11 +37,11 @@ def client(server: Server, identity: Identity | None = None) -> IIClient:
 
 def credentials(server: Server, anchor: int) -> dict:
     """`get_anchor_credentials`: {credentials, recovery_credentials, recovery_phrases}."""
-    return asyncio.run(client(server).actor.call("get_anchor_credentials", anchor))
+    return run(client(server).actor.call("get_anchor_credentials", anchor))
 
 
 def anchor_info(server: Server, anchor: int, identity: Identity) -> AnchorInfo:
-    return asyncio.run(client(server, identity).anchor_info(anchor))
+    return run(client(server, identity).anchor_info(anchor))
 
 
 def dummy_identity(server: Server, anchor: int) -> Ed25519Identity:

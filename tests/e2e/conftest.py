@@ -139,20 +139,34 @@ def add_virtual_authenticator(context, page) -> str:
     known[page] = None
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
+    page.__dict__["_ii_cdp"] = cdp
+    known[page] = _new_authenticator(cdp, passkeys, VIRTUAL_AUTHENTICATOR)
+    cdp.on("WebAuthn.credentialAdded", lambda event: passkeys.append(event["credential"]))
+    return known[page]
+
+
+def _new_authenticator(cdp, passkeys: list, options: dict) -> str:
     try:
-        authenticator = cdp.send("WebAuthn.addVirtualAuthenticator",
-                                 {"options": VIRTUAL_AUTHENTICATOR})["authenticatorId"]
+        authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})["authenticatorId"]
     except Exception as exc:  # Chromium allows one *internal* authenticator per browser context
         if "one internal authenticator" not in str(exc):
             raise
         authenticator = cdp.send("WebAuthn.addVirtualAuthenticator",
-                                 {"options": {**VIRTUAL_AUTHENTICATOR, "transport": "usb"}})["authenticatorId"]
+                                 {"options": {**options, "transport": "usb"}})["authenticatorId"]
     for credential in passkeys:
         cdp.send("WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": credential})
-    cdp.on("WebAuthn.credentialAdded", lambda event: passkeys.append(event["credential"]))
-    known[page] = authenticator
-    page.__dict__["_ii_cdp"] = cdp
     return authenticator
+
+
+def swap_authenticator(page, *, with_passkeys: bool = True, **options) -> None:
+    """Replace `page`'s virtual authenticator: without the profile's passkeys (a device that does not
+    have them: the prompt fails with NotAllowedError at once) or with other options (for instance
+    `automaticPresenceSimulation=False`: nobody touches the key, the prompt times out)."""
+    context = page.context
+    known, passkeys = context.__dict__["_ii_authenticators"], context.__dict__["_ii_passkeys"]
+    cdp = page.__dict__["_ii_cdp"]
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": known[page]})
+    known[page] = _new_authenticator(cdp, passkeys if with_passkeys else [], {**VIRTUAL_AUTHENTICATOR, **options})
 
 
 @pytest.fixture

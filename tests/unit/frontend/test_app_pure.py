@@ -74,6 +74,11 @@ def test_passkey_failures_are_explained(name, failure):
     assert name in str(error) and len(str(error)) > 30
 
 
+def test_a_js_error_text_names_its_exception_once():
+    error = classify_failure("NotAllowedError", "NotAllowedError: The operation either timed out or was not allowed.")
+    assert str(error).count("NotAllowedError") == 1
+
+
 def test_authorize_screen_marks_the_preselected_identity():
     from app.ui.authorize import render_request
 
