@@ -46,6 +46,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 # Folders of the app bundle: the browser app and the shared wire formats. Never the replica.
 BUNDLED_PACKAGES = ("app", "ic")
+BUNDLED_SUFFIXES = (".py", ".txt")  # modules and the data files they read with importlib.resources
 # The versioned vendor folders: their names change whenever their content does.
 VERSIONED = re.compile(r"^static/vendor/[a-z-]+-\d[\w.]*(/|\.mjs$)")
 
@@ -98,10 +99,11 @@ def security_headers(config: Config) -> list[tuple[str, str]]:
 
 
 def bundle_sources(root: Path) -> list[tuple[str, bytes]]:
-    """The Python the page runs: every module of `app/` and `ic/`, sorted by path."""
+    """The Python the page runs: every module of `app/` and `ic/` and their data files (the
+    recovery phrase word list), sorted by path."""
     return [(path.relative_to(root).as_posix(), path.read_bytes())
-            for package in BUNDLED_PACKAGES for path in sorted((root / package).rglob("*.py"))
-            if "__pycache__" not in path.parts]
+            for package in BUNDLED_PACKAGES for path in sorted((root / package).rglob("*"))
+            if path.suffix in BUNDLED_SUFFIXES and path.is_file() and "__pycache__" not in path.parts]
 
 
 def sources_fingerprint(sources: list[tuple[str, bytes]]) -> str:

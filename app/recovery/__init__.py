@@ -1,0 +1,1 @@
+"""Recovering an identity: recovery phrases (BIP39 words and the key derived from them)."""
