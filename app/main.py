@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from urllib.parse import parse_qs
 
 from app.browser import dom, page
 from app.config import AppConfig, ConfigError
-from app.routing import Route, route_for
+from app.routing import Route, add_device_link, route_for
 from app.ui.landing import render_landing
 from app.ui.markup import card, text
 
@@ -21,7 +22,9 @@ from app.ui.markup import card, text
 # spinner (bench/boot.py). A click that arrives earlier imports what it needs at once.
 FLOW_MODULES = ("ic.cbor", "ic.principal", "ic.candid", "ic.keys", "ic.webauthn", "ic.delegation",
                 "ic.certificate", "ic.agent", "app.canister.client", "app.protocol",
-                "app.flows.authenticate", "app.flows.authorize")
+                "app.flows.authenticate", "app.flows.authorize", "app.flows.manage")
+
+QR_WHEEL = "/static/vendor/wheels/segno.whl"  # loaded when a QR code is first shown
 
 _tasks: set[asyncio.Task] = set()
 
@@ -42,7 +45,7 @@ async def preload_flows() -> None:
 
 
 def build_env(config: AppConfig):
-    from app.browser import credentials, storage
+    from app.browser import credentials, storage, wheels
     from app.browser.bls import bls_verify
     from app.browser.transport import FetchTransport
     from app.browser.webcrypto import generate_session_key
@@ -54,7 +57,8 @@ def build_env(config: AppConfig):
         start_create=credentials.start_create, start_get=credentials.start_get,
         random=page.random_bytes, now_ns=page.now_ns,
         rp_id=page.hostname(), origin=page.origin(), load=storage.load, save=storage.save,
-        input_value=dom.input_value,
+        input_value=dom.input_value, is_checked=dom.is_checked, copy_text=page.copy_text,
+        set_text=dom.set_text, load_qr=lambda: wheels.load_wheel(QR_WHEEL),
     )
 
 
@@ -73,10 +77,9 @@ class Lazy:
 def show_landing(env_of: Lazy) -> None:
     def build():
         from app.flows.authenticate import Authenticator
-        from app.ui.auth import render_signed_in
 
         async def signed_in(who) -> None:
-            dom.show(render_signed_in(who.anchor), {"logout": lambda _e: show_landing(env_of)})
+            show_manage(env_of, who)
 
         authenticator = Authenticator(env_of(), signed_in, lambda: show_landing(env_of))
         spawn(authenticator.prepare())
@@ -86,14 +89,24 @@ def show_landing(env_of: Lazy) -> None:
     dom.show(render_landing(), {
         "register": lambda event: authenticator().start_register(event),
         "login": lambda event: authenticator().show_sign_in(event),
-        "recover": lambda _e: dom.show(card("recover", (
-            "<h2>Lost access?</h2><p>Recovering an identity with a recovery phrase or a recovery "
-            "security key is not available in this version yet.</p>"
-            '<div class="actions"><button class="secondary" data-action="home">Back</button></div>')),
-            {"home": lambda _e: show_landing(env_of)}),
+        "recover": lambda event: start_recovery(env_of, event),
         "diagnostics": lambda _e: page.set_fragment("diagnostics"),
     })
     spawn(warm_up(authenticator))
+
+
+def show_manage(env_of: Lazy, who) -> None:
+    """The signed-in person's identity: passkeys, recovery methods, adding devices, signing out."""
+    from app.flows.manage import Manage
+
+    Manage(env_of(), who, signed_out=lambda: show_landing(env_of)).show()
+
+
+def start_recovery(env_of: Lazy, event) -> None:
+    """"Lost access?": a recovery phrase or a recovery security key, then the manage page."""
+    from app.flows.recovery import Recover
+
+    Recover(env_of(), done=lambda who: show_manage(env_of, who), back=lambda: show_landing(env_of)).start(event)
 
 
 async def warm_up(authenticator: Lazy) -> None:
@@ -138,14 +151,30 @@ def authorize_port():
         canister_id_header=messaging.canister_id_header)
 
 
+def show_add_device(env_of: Lazy) -> None:
+    """This device opened an add-device link: join the identity, then manage it."""
+    from app.flows.add_device import NewDevice
+
+    link = add_device_link(page.path(), page.query(), page.fragment())
+    canister = parse_qs(page.query().lstrip("?")).get("canisterId")  # the `localhost?canisterId=` form
+    page.replace_url("/" + (f"?canisterId={canister[0]}" if canister else ""))  # used once; a reload lands
+
+    def home() -> None:
+        show_landing(env_of)
+
+    NewDevice(env_of(), link, done=lambda who: show_manage(env_of, who), home=home).start()
+
+
 def show_route(env_of: Lazy) -> None:
-    route = route_for(page.path(), page.fragment())
+    route = route_for(page.path(), page.fragment(), page.query())
     if route is Route.AUTHORIZE:
         from app.flows.authorize import AuthorizeFlow  # the dapp waits for authorize-ready
 
         AuthorizeFlow(env_of(), authorize_port()).start()
     elif route is Route.DIAGNOSTICS:
         show_diagnostics()
+    elif route is Route.ADD_DEVICE:
+        show_add_device(env_of)
     else:
         show_landing(env_of)
 
@@ -160,5 +189,5 @@ async def boot() -> None:
     env_of = Lazy(lambda: build_env(config))
     show_route(env_of)
     page.on_fragment_change(
-        lambda: route_for(page.path(), page.fragment()) is not Route.AUTHORIZE and show_route(env_of))
+        lambda: route_for(page.path(), page.fragment(), page.query()) is not Route.AUTHORIZE and show_route(env_of))
     dom.set_app_state("ready")

@@ -8,7 +8,8 @@ takes about a second:
 2. `node_modules`: `npm ci` from `package-lock.json` (and `tests/interop/` when it exists).
 3. `static/vendor/`: the browser runtime, generated, never committed:
    - Pyodide and PyScript copied from the pinned npm packages into versioned folders;
-   - the pure-Python cbor2 wheel (the same pin as the server's) that PyScript unpacks in the page;
+   - the pure-Python cbor2 wheel (the same pin as the server's) that PyScript unpacks in the page,
+     and segno's, which the page loads when it first shows a QR code;
    - the BLS12-381 verifier from `@noble/curves`, bundled by esbuild into one ESM file;
    - brotli and gzip copies of the big files, which the server sends when the browser accepts them.
 4. `--browsers`: Debian's Chromium when `/usr/bin/chromium` is missing (for the e2e tests).
@@ -144,17 +145,17 @@ def copy_runtime(paths: dict[str, Path]) -> None:
                     ignore=shutil.ignore_patterns("*.map"))
 
 
-def download_cbor2_wheel(paths: dict[str, Path], version: str) -> None:
-    """The pure-Python wheel of the server's cbor2 pin; PyScript unpacks it into the page's FS."""
-    paths["wheels"].mkdir(parents=True)
+def download_wheel(paths: dict[str, Path], name: str, version: str) -> None:
+    """The pure-Python wheel of a pin (cbor2: the server's; segno: the tests'), under a stable name
+    so pyscript.toml and the page do not change with the wheel's tags."""
+    paths["wheels"].mkdir(parents=True, exist_ok=True)
     run(VENV_PY, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
         "--only-binary=:all:", "--platform", "any", "--implementation", "py",
-        "--python-version", "3.14", "--dest", paths["wheels"], f"cbor2=={version}")
-    wheels = list(paths["wheels"].glob("cbor2-*-py3-none-any.whl"))
+        "--python-version", "3.14", "--dest", paths["wheels"], f"{name}=={version}")
+    wheels = list(paths["wheels"].glob(f"{name}-*-py3-none-any.whl"))
     if len(wheels) != 1:
-        raise SystemExit(f"setup: expected one pure-Python cbor2 {version} wheel, found {wheels}")
-    # A stable name, so pyscript.toml does not change with the wheel's tags.
-    wheels[0].rename(paths["wheels"] / "cbor2.whl")
+        raise SystemExit(f"setup: expected one pure-Python {name} {version} wheel, found {wheels}")
+    wheels[0].rename(paths["wheels"] / f"{name}.whl")
 
 
 def bundle_bls(paths: dict[str, Path]) -> None:
@@ -175,17 +176,18 @@ def precompress(folder: Path) -> None:
 
 def setup_vendor() -> None:
     reqs = python_requirements()
-    cbor2_version = pinned(reqs, "cbor2")
-    step = Step("vendor", fingerprint(ROOT / "package-lock.json", cbor2_version, BLS_ENTRY,
+    wheels = {name: pinned(reqs, name) for name in ("cbor2", "segno")}
+    step = Step("vendor", fingerprint(ROOT / "package-lock.json", sorted(wheels.items()), BLS_ENTRY,
                                       Path(__file__)), (VENDOR,))
     if step.up_to_date():
         return
-    log("building static/vendor (Pyodide, PyScript, cbor2 wheel, BLS bundle, precompression)")
+    log("building static/vendor (Pyodide, PyScript, cbor2 and segno wheels, BLS bundle, precompression)")
     if VENDOR.exists():
         shutil.rmtree(VENDOR)
     paths = vendor_paths()
     copy_runtime(paths)
-    download_cbor2_wheel(paths, cbor2_version)
+    for name, version in wheels.items():
+        download_wheel(paths, name, version)
     bundle_bls(paths)
     run(VENV_PY, __file__, "--precompress-only")
     step.done()

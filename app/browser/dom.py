@@ -51,3 +51,15 @@ def query(selector: str) -> Any:
 def input_value(selector: str) -> str:
     element = js.document.querySelector(selector)
     return str(element.value) if element else ""
+
+
+def is_checked(selector: str) -> bool:
+    element = js.document.querySelector(selector)
+    return bool(element and element.checked)
+
+
+def set_text(selector: str, value: str) -> None:
+    """Updates one element's text in place (a countdown), leaving the rest of the screen as is."""
+    element = js.document.querySelector(selector)
+    if element:
+        element.textContent = value

@@ -21,6 +21,15 @@ def path() -> str:
     return str(js.location.pathname)
 
 
+def query() -> str:
+    return str(js.location.search)
+
+
+def replace_url(url: str) -> None:
+    """Changes the address bar without loading (an add-device link, once used, leaves it)."""
+    js.history.replaceState(None, "", url)
+
+
 def fragment() -> str:
     return str(js.location.hash)
 
@@ -61,3 +70,10 @@ def random_bytes(count: int) -> bytes:
 def now_ns() -> int:
     """The browser's clock, in nanoseconds since the epoch (millisecond resolution)."""
     return int(js.Date.now()) * 1_000_000
+
+
+def copy_text(value: str) -> None:
+    """Puts `value` on the clipboard (inside a click: the browser asks for a user gesture)."""
+    clipboard = getattr(js.navigator, "clipboard", None)
+    if clipboard:
+        clipboard.writeText(value)

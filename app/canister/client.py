@@ -198,11 +198,6 @@ class IIClient:
     async def remove_device(self, anchor: int, pubkey: bytes) -> None:
         await self.actor.call("remove", anchor, pubkey)
 
-    async def lookup_recovery_phrase_identity(self) -> Optional[int]:
-        """The identity whose recovery phrase signs this call (phrases without a number)."""
-        found = await self.actor.call("lookup_caller_identity_by_recovery_phrase")
-        return None if not found else int(found[0])
-
     # -- adding a device from another device: v1 shape
 
     async def enter_registration_mode(self, anchor: int) -> int:

@@ -78,6 +78,5 @@ service : {
   authn_method_register : (IdentityNumber, AuthnMethodData) -> (variant { Ok : AuthnMethodConfirmationCode; Err : AuthnMethodRegisterError });
   authn_method_confirm : (IdentityNumber, confirmation_code : text) -> (variant { Ok; Err : AuthnMethodConfirmationError });
   lookup_by_registration_mode_id : (RegistrationId) -> (opt IdentityNumber) query;
-  lookup_caller_identity_by_recovery_phrase : () -> (opt IdentityNumber);
 }
 """

@@ -112,11 +112,18 @@ class AuthorizeFlow:
             "register": self.authenticator.start_register,
             "login": self.authenticator.show_sign_in,
             "cancel": lambda _e: self.apply(self.session.on_user_cancel()),
+            "recover": self._recover,
         }
         for anchor in anchors:
             handlers[f"pick-{anchor}"] = (lambda a: lambda _e: self.authenticator.sign_in(a))(anchor)
         self.env.show(screens.render_request(self.request.request_origin, self.request.derivation_origin, anchors,
                                              preselected=preselected), handlers)
+
+    def _recover(self, event) -> None:
+        """Lost access: recover the identity, then authorize with it."""
+        from app.flows.recovery import Recover
+
+        Recover(self.env, done=lambda who: self.env.spawn(self._signed_in(who)), back=self._show_request).start(event)
 
     async def _signed_in(self, signed_in) -> None:
         request = self.request

@@ -45,6 +45,10 @@ class Env:
     load: Callable[[str], Optional[str]]
     save: Callable[[str, str], None]
     input_value: Callable[[str], str]               # the value of an <input> by CSS selector
+    is_checked: Callable[[str], bool]               # whether a checkbox by CSS selector is ticked
+    copy_text: Callable[[str], None]                # to the clipboard
+    set_text: Callable[[str, str], None]            # update one element's text (a countdown)
+    load_qr: Callable[[], Awaitable[None]]          # makes the vendored QR library importable
     _root_key: Optional[bytes] = field(default=None, repr=False)
     _root_key_lock: Optional[asyncio.Lock] = field(default=None, repr=False)
 

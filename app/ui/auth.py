@@ -70,10 +70,3 @@ def render_error(title: str, detail: str, *, retry_label: str = "Try again") -> 
         f'<div class="actions"><button id="displayErrorPrimary" class="primary" data-action="retry">'
         f"{text(retry_label)}</button></div>"
     ))
-
-
-def render_signed_in(anchor: int) -> str:
-    return card("signed-in", (
-        f'<h2>Signed in</h2><p>You are signed in with identity <strong data-role="anchor">{text(anchor)}</strong>.</p>'
-        '<div class="actions"><button id="logoutButton" class="secondary" data-action="logout">Sign out</button></div>'
-    ))

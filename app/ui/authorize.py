@@ -26,6 +26,7 @@ def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple
         '<button id="registerButton" class="primary" data-action="register">Create Internet Identity</button>'
         '<button id="loginButton" class="secondary" data-action="login">Use existing identity</button>'
         '<button class="link" data-action="cancel">Cancel</button></div>'
+        '<p class="footnote"><button id="recoverButton" class="link" data-action="recover">Lost access?</button></p>'
     ))
 
 

@@ -47,6 +47,8 @@ REVALIDATE = "no-cache"
 # Folders of the app bundle: the browser app and the shared wire formats. Never the replica.
 BUNDLED_PACKAGES = ("app", "ic")
 BUNDLED_SUFFIXES = (".py", ".txt")  # modules and the data files they read with importlib.resources
+# Paths that are the II page itself: the app routes on them (app/routing.py).
+PAGE_PATHS = ("/", "/index.html", "/authorize", "/pair")
 # The versioned vendor folders: their names change whenever their content does.
 VERSIONED = re.compile(r"^static/vendor/[a-z-]+-\d[\w.]*(/|\.mjs$)")
 
@@ -173,7 +175,7 @@ class StaticSite:
 
     def get(self, path: str, headers: dict[str, str]) -> Response | None:
         """The response for a GET of `path`, or None when this site has no such path."""
-        if path in ("/", "/index.html", "/authorize"):
+        if path in PAGE_PATHS:
             return self._page()
         if path == "/app.zip":
             return self._cached(self._bundle, self._bundle_etag, ".zip", headers)
