@@ -101,18 +101,18 @@ class RecoverySetup:
             "copy": lambda _e: self.env.copy_text(text), "continue": go_on, "back": lambda _e: self.back()})
 
     def _confirm(self, words: list[str], replacing: Optional[Device], signer: Identity, positions: list[int],
-                 message: Optional[str] = None) -> None:
+                 message: Optional[str] = None, typed: Optional[dict[int, str]] = None) -> None:
         def check(_e) -> None:
             answers = {p: self.env.input_value(f'[data-position="{p}"]') for p in positions}
             wrong = wrong_words(words, answers)
             if wrong:
                 names = ", ".join(f"word {p + 1}" for p in wrong)
-                self._confirm(words, replacing, signer, positions, f"Not quite: check {names}.")
+                self._confirm(words, replacing, signer, positions, f"Not quite: check {names}.", answers)
                 return
             self.env.show(auth_screens.render_busy("Saving your recovery phrase…"), {})
             self.env.spawn(self._save(words, replacing, signer))
 
-        self.env.show(screens.render_confirm_words(words, positions, message), {
+        self.env.show(screens.render_confirm_words(words, positions, message, typed), {
             "confirm-words": check, "show-again": lambda _e: self._show_phrase(words, replacing, signer)})
 
     async def _save(self, words: list[str], replacing: Optional[Device], signer: Identity) -> None:

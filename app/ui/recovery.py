@@ -31,10 +31,12 @@ def render_phrase(anchor: int, words: Sequence[str], message: Optional[str] = No
     ))
 
 
-def render_confirm_words(words: Sequence[str], positions: Sequence[int], message: Optional[str] = None) -> str:
+def render_confirm_words(words: Sequence[str], positions: Sequence[int], message: Optional[str] = None,
+                         typed: Optional[dict[int, str]] = None) -> str:
+    typed = typed or {}
     fields = "".join(
         f'<label class="field">Word {p + 1}<input data-position="{p}" data-expected="{text(words[p])}" '
-        'autocomplete="off" autocapitalize="none" spellcheck="false"></label>'
+        f'value="{text(typed.get(p, ""))}" autocomplete="off" autocapitalize="none" spellcheck="false"></label>'
         for p in positions)
     return card("confirm-seed-phrase", (
         "<h2>Check your recovery phrase</h2>"

@@ -22,6 +22,13 @@ from tests.e2e.conftest import II_CANISTER_ID, Server
 DUMMY_CREDENTIAL_BYTES = 32
 
 
+def b64(text: str) -> bytes:
+    """Bytes of a CDP base64 field (credential ids of the virtual authenticator)."""
+    import base64
+
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text else None)
+
+
 def run(coroutine):
     """Runs `coroutine` to completion on a thread of its own: Playwright's sync API keeps an event
     loop running on the test's thread, where `asyncio.run` is not allowed."""
