@@ -14,8 +14,7 @@ def _notice(message: Optional[str]) -> str:
 
 
 def render_phrase(anchor: int, words: Sequence[str], message: Optional[str] = None) -> str:
-    items = "".join(f'<li><span class="index">{i}</span><span data-role="seed-word">{text(w)}</span></li>'
-                    for i, w in enumerate(words, start=1))
+    items = "".join(f'<li><span data-role="seed-word">{text(w)}</span></li>' for w in words)
     return card("display-seed-phrase", (
         "<h2>Your recovery phrase</h2>"
         "<p>Write these words down, in order, with your identity number, and keep them somewhere safe "
