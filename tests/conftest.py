@@ -6,6 +6,7 @@ that call `asyncio.run` must therefore all run before the first e2e test starts 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -17,14 +18,37 @@ settings.register_profile("project", deadline=None)
 settings.load_profile("project")
 
 E2E = Path(__file__).parent / "e2e"
+ENGINES = Path(__file__).parent / "engines"
+ALL_BROWSERS = ("chromium", "webkit")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--browsers", default=os.environ.get("II_BROWSERS", ",".join(ALL_BROWSERS)),
+                     help="comma-separated engines for the browser tests: chromium, webkit "
+                          "(default: all; also II_BROWSERS)")
+
+
+def _engine(path: Path) -> str | None:
+    if E2E in path.parents:
+        return "chromium"
+    if ENGINES in path.parents:
+        return path.stem.removeprefix("test_")
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
+    wanted = {name.strip() for name in config.getoption("--browsers").split(",") if name.strip()}
+    unknown = wanted - set(ALL_BROWSERS)
+    if unknown:
+        raise pytest.UsageError(f"--browsers: unknown engine(s) {sorted(unknown)}; known: {', '.join(ALL_BROWSERS)}")
     browser, others = [], []
     for item in items:
-        if E2E in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.e2e)
-            browser.append(item)
-        else:
+        engine = _engine(Path(str(item.fspath)))
+        if engine is None:
             others.append(item)
+            continue
+        item.add_marker(pytest.mark.e2e)
+        if engine not in wanted:
+            item.add_marker(pytest.mark.skip(reason=f"{engine} not in --browsers"))
+        browser.append(item)
     items[:] = others + browser

@@ -12,7 +12,8 @@ takes about a second:
      and segno's, which the page loads when it first shows a QR code;
    - the BLS12-381 verifier from `@noble/curves`, bundled by esbuild into one ESM file;
    - brotli and gzip copies of the big files, which the server sends when the browser accepts them.
-4. `--browsers`: Debian's Chromium when `/usr/bin/chromium` is missing (for the e2e tests).
+4. `--browsers`: the Debian packages the browser tests drive, when missing: Chromium, WebKitGTK's
+   WebDriver (Safari's engine) and Xvfb.
 
 Only the standard library is used here: this runs before the virtualenv exists.
 """
@@ -232,27 +233,37 @@ def compile_app_bundle() -> None:
     run("node", ROOT / "tools" / "compile_bundle.mjs", ROOT, fingerprint)
 
 
+# The browser tests' engines: Debian package -> a file it installs (the test command installs them).
+BROWSER_PACKAGES = {
+    "chromium": CHROMIUM,
+    "webkit2gtk-driver": Path("/usr/bin/WebKitWebDriver"),   # WebKitGTK (Safari's engine) + MiniBrowser
+    "xvfb": Path("/usr/bin/Xvfb"),                           # the display WebKitGTK needs
+}
+
+
 def setup_browsers() -> None:
-    if CHROMIUM.exists():
+    missing = [package for package, path in BROWSER_PACKAGES.items() if not path.exists()]
+    if not missing:
         return
-    log("installing Debian's chromium for the browser tests (apt-get)")
+    log(f"installing Debian packages for the browser tests (apt-get): {' '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     try:
         if os.geteuid() != 0:
             raise PermissionError("not root")
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
     except (OSError, subprocess.CalledProcessError) as exc:
         raise SystemExit(
-            f"setup: could not install chromium ({exc}).\n"
-            "  The browser tests need Debian's Chromium at /usr/bin/chromium. Install it with\n"
-            "    sudo apt-get update && sudo apt-get install chromium\n"
+            f"setup: could not install {' '.join(missing)} ({exc}).\n"
+            "  The browser tests need Debian's Chromium, WebKitGTK's WebDriver and Xvfb. Install them with\n"
+            f"    sudo apt-get update && sudo apt-get install {' '.join(missing)}\n"
             "  then run the command again.") from exc
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--browsers", action="store_true", help="also install Chromium for e2e tests")
+    parser.add_argument("--browsers", action="store_true",
+                        help="also install the browsers of the e2e tests (Chromium, WebKitGTK, Xvfb)")
     parser.add_argument("--precompress-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.precompress_only:
