@@ -19,20 +19,21 @@ settings.load_profile("project")
 
 E2E = Path(__file__).parent / "e2e"
 ENGINES = Path(__file__).parent / "engines"
-ALL_BROWSERS = ("chromium", "webkit")
+ALL_BROWSERS = ("chromium", "webkit", "firefox")
 
 
 def pytest_addoption(parser):
     parser.addoption("--browsers", default=os.environ.get("II_BROWSERS", ",".join(ALL_BROWSERS)),
-                     help="comma-separated engines for the browser tests: chromium, webkit "
+                     help="comma-separated engines for the browser tests: chromium, webkit, firefox "
                           "(default: all; also II_BROWSERS)")
 
 
-def _engine(path: Path) -> str | None:
+def _engine(item) -> str | None:
+    path = Path(str(item.fspath))
     if E2E in path.parents:
         return "chromium"
     if ENGINES in path.parents:
-        return path.stem.removeprefix("test_")
+        return item.callspec.params["engine"]
     return None
 
 
@@ -43,7 +44,7 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(f"--browsers: unknown engine(s) {sorted(unknown)}; known: {', '.join(ALL_BROWSERS)}")
     browser, others = [], []
     for item in items:
-        engine = _engine(Path(str(item.fspath)))
+        engine = _engine(item)
         if engine is None:
             others.append(item)
             continue

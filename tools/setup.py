@@ -12,8 +12,8 @@ takes about a second:
      and segno's, which the page loads when it first shows a QR code;
    - the BLS12-381 verifier from `@noble/curves`, bundled by esbuild into one ESM file;
    - brotli and gzip copies of the big files, which the server sends when the browser accepts them.
-4. `--browsers`: the Debian packages the browser tests drive, when missing: Chromium, WebKitGTK's
-   WebDriver (Safari's engine) and Xvfb.
+4. `--browsers`: the Debian packages the browser tests drive, when missing: Chromium, Firefox ESR,
+   WebKitGTK's WebDriver (Safari's engine) and Xvfb.
 
 Only the standard library is used here: this runs before the virtualenv exists.
 """
@@ -238,6 +238,7 @@ BROWSER_PACKAGES = {
     "chromium": CHROMIUM,
     "webkit2gtk-driver": Path("/usr/bin/WebKitWebDriver"),   # WebKitGTK (Safari's engine) + MiniBrowser
     "xvfb": Path("/usr/bin/Xvfb"),                           # the display WebKitGTK needs
+    "firefox-esr": Path("/usr/bin/firefox-esr"),             # Firefox, driven over WebDriver BiDi
 }
 
 
@@ -255,7 +256,7 @@ def setup_browsers() -> None:
     except (OSError, subprocess.CalledProcessError) as exc:
         raise SystemExit(
             f"setup: could not install {' '.join(missing)} ({exc}).\n"
-            "  The browser tests need Debian's Chromium, WebKitGTK's WebDriver and Xvfb. Install them with\n"
+            "  The browser tests need Debian's Chromium, Firefox ESR, WebKitGTK's WebDriver and Xvfb. Install them with\n"
             f"    sudo apt-get update && sudo apt-get install {' '.join(missing)}\n"
             "  then run the command again.") from exc
 
@@ -263,7 +264,7 @@ def setup_browsers() -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--browsers", action="store_true",
-                        help="also install the browsers of the e2e tests (Chromium, WebKitGTK, Xvfb)")
+                        help="also install the browsers of the e2e tests (Chromium, Firefox ESR, WebKitGTK, Xvfb)")
     parser.add_argument("--precompress-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.precompress_only:

@@ -1,6 +1,7 @@
 """Browsers other than Chromium, driven over WebDriver: WebKitGTK (Safari's engine, Debian's
-`webkit2gtk-driver` + MiniBrowser) through Selenium, on an Xvfb display. Playwright's own WebKit
-and Firefox builds cannot be downloaded here.
+`webkit2gtk-driver` + MiniBrowser) through Selenium on an Xvfb display, and Debian's Firefox ESR
+through its own WebDriver BiDi agent (tests/engines/bidi.py). Playwright's own WebKit and Firefox
+builds cannot be downloaded here.
 
 `--browsers=chromium,webkit` (or `II_BROWSERS`) picks the engines to run (tests/conftest.py);
 an engine that is asked for but missing fails, it does not skip.
@@ -15,6 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.engines.bidi import Firefox
+from tests.engines.drivers import BidiDriver, SeleniumDriver
 
 WEBKIT_DRIVER = Path("/usr/bin/WebKitWebDriver")
 MINIBROWSER = next(Path("/usr/lib").glob("*/webkit2gtk-4.*/MiniBrowser"), Path("/usr/lib/webkit2gtk-4.1/MiniBrowser"))
@@ -45,9 +49,10 @@ def display():
     process.wait(timeout=10)
 
 
-@pytest.fixture
-def webkit(display):
-    """A fresh WebKitGTK browser (a new profile each time)."""
+FIREFOX = Path("/usr/bin/firefox-esr")
+
+
+def _webkit():
     if not (WEBKIT_DRIVER.exists() and MINIBROWSER.exists()):
         pytest.fail("WebKitGTK's WebDriver is missing: run the README's test command (make test), which installs it")
     from selenium import webdriver
@@ -62,8 +67,27 @@ def webkit(display):
     options.add_argument("--javascript-can-open-windows-automatically=true")
     driver = webdriver.WebKitGTK(options=options, service=Service(executable_path=str(WEBKIT_DRIVER)))
     driver.set_script_timeout(TIMEOUT_S)
-    yield driver
-    driver.quit()
+    return SeleniumDriver(driver), driver.quit
+
+
+def _firefox():
+    if not FIREFOX.exists():
+        pytest.fail("firefox-esr is missing: run the README's test command (make test), which installs it")
+    firefox = Firefox(FIREFOX, TIMEOUT_S)
+    return BidiDriver(firefox), firefox.close
+
+
+@pytest.fixture(params=["webkit", "firefox"])
+def engine(request):
+    return request.param
+
+
+@pytest.fixture
+def driver(engine, display):
+    """A fresh browser of `engine` (a new profile each time), behind tests/engines/drivers.py."""
+    adapter, close = _webkit() if engine == "webkit" else _firefox()
+    yield adapter
+    close()
 
 
 from tests.e2e.conftest import dev_server  # noqa: E402,F401  (the replica in the dev flavor)
