@@ -9,13 +9,18 @@ the bytes on the wire (CDP `Network.loadingFinished` encoded lengths, headers in
 The baseline is a bare page that loads the same vendored Pyodide from a plain static server
 (`python -m http.server`: no compression, ordinary heuristic caching) and runs `1+1`.
 
-Usage: .venv/bin/python bench/boot.py [--runs 7] [--page-only | --bare-only]
+Usage: .venv/bin/python bench/boot.py [--runs 7] [--engine chromium|webkit|firefox] [--page-only | --bare-only]
+
+`--engine webkit|firefox` drives WebKitGTK or Firefox ESR over WebDriver (tests/engines/launch.py):
+cold is a new browser profile, warm the same page again in it; the time is the page's own
+`app-state:ready` performance mark, the bytes what Resource Timing reports (WebKit: none).
 Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -59,6 +64,7 @@ import { loadPyodide } from "./pyodide/pyodide.mjs";
 const pyodide = await loadPyodide({ indexURL: "./pyodide/" });
 pyodide.runPython("1+1");
 document.documentElement.dataset.appState = "ready";
+performance.mark("app-state:ready");
 </script></body></html>
 """
 
@@ -110,6 +116,9 @@ def start_bare_server(tmp: Path) -> tuple[subprocess.Popen, str]:
     return process, f"http://localhost:{port}/"
 
 
+ENGINE_NAMES = {"chromium": "Chromium, headless", "webkit": "WebKitGTK on Xvfb", "firefox": "Firefox ESR, headless"}
+
+
 def visit(context, url: str) -> Sample:
     page = context.new_page()
     cdp = context.new_cdp_session(page)
@@ -142,12 +151,43 @@ def measure(playwright, url: str, runs: int) -> Series:
     return series
 
 
+# In the WebDriver engines: the page's own mark of the moment it became ready (app/browser/dom.py),
+# and the bytes the Resource Timing API reports (WebKit reports none: shown as 0).
+MARK = "(performance.getEntriesByName('app-state:ready')[0] || {}).startTime"
+TRANSFERRED = "performance.getEntriesByType('resource').reduce((n, e) => n + (e.transferSize || 0), 0)"
+
+
+def visit_webdriver(driver, url: str) -> Sample:
+    from tests.engines.drivers import wait
+
+    driver.goto(url)
+    ms = wait(lambda: driver.js(MARK), f"{url} to be ready", timeout_s=180)
+    navigation = driver.js("(performance.getEntriesByType('navigation')[0] || {}).transferSize || 0")
+    return Sample(float(ms), int(driver.js(TRANSFERRED)) + int(navigation))
+
+
+def measure_webdriver(engine: str, url: str, runs: int) -> Series:
+    """Cold: a new browser profile; warm: the same page again in that browser."""
+    from tests.engines.launch import launch
+
+    series = Series()
+    for _ in range(runs):
+        driver, close = launch(engine)
+        try:
+            series.cold.append(visit_webdriver(driver, url))
+            driver.goto("about:blank")
+            series.warm.append(visit_webdriver(driver, url))
+        finally:
+            close()
+    return series
+
+
 def median(samples: list[Sample]) -> Sample:
     return Sample(statistics.median(s.ms for s in samples), int(statistics.median(s.bytes for s in samples)))
 
 
-def report(page: Series | None, bare: Series | None, runs: int) -> None:
-    print(f"Boot to ready, median of {runs} runs (Chromium, headless, loopback)")
+def report(page: Series | None, bare: Series | None, runs: int, engine: str = "chromium") -> None:
+    print(f"Boot to ready, median of {runs} runs ({ENGINE_NAMES[engine]}, loopback)")
     print(f"{'':14}{'cold ms':>10}{'cold bytes':>14}{'warm ms':>10}{'warm bytes':>14}")
     rows = {}
     for name, series in (("II page", page), ("bare Pyodide", bare)):
@@ -168,30 +208,40 @@ def report(page: Series | None, bare: Series | None, runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--engine", choices=sorted(ENGINE_NAMES), default="chromium")
     parser.add_argument("--page-only", action="store_true")
     parser.add_argument("--bare-only", action="store_true")
     args = parser.parse_args()
     if PYODIDE_DIR is None:
         raise SystemExit("static/vendor is missing: run `python3 tools/setup.py` first")
-    from playwright.sync_api import sync_playwright
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ii-bench-")))
+        if args.engine == "chromium":
+            from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory(prefix="ii-bench-") as tmp, sync_playwright() as playwright:
+            playwright = stack.enter_context(sync_playwright())
+            measure_one = lambda url: measure(playwright, url, args.runs)  # noqa: E731
+        else:
+            from tests.engines.launch import virtual_display
+
+            stack.enter_context(virtual_display())
+            measure_one = lambda url: measure_webdriver(args.engine, url, args.runs)  # noqa: E731
         servers = []
         try:
             page = bare = None
             if not args.bare_only:
-                process, url = start_page_server(Path(tmp))
+                process, url = start_page_server(tmp)
                 servers.append(process)
-                page = measure(playwright, url, args.runs)
+                page = measure_one(url)
             if not args.page_only:
-                process, url = start_bare_server(Path(tmp))
+                process, url = start_bare_server(tmp)
                 servers.append(process)
-                bare = measure(playwright, url, args.runs)
+                bare = measure_one(url)
         finally:
             for process in servers:
                 process.terminate()
                 process.wait(timeout=10)
-    report(page, bare, args.runs)
+    report(page, bare, args.runs, args.engine)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,10 @@ def show(markup: str, handlers: dict[str, Handler]) -> None:
 
 
 def set_app_state(state: str) -> None:
+    """`data-app-state` on <html> (tests and dapps wait on it), and a performance mark of the moment
+    (bench/boot.py reads it in every engine)."""
     js.document.documentElement.dataset.appState = state
+    js.performance.mark(f"app-state:{state}")
 
 
 def query(selector: str) -> Any:
