@@ -19,14 +19,14 @@ import string
 from typing import Callable, Optional
 
 from ic.errors import ICError
-from ic.webauthn import public_key_from_attestation
 
 from app.canister.client import DeviceError, IIClient
-from app.canister.devices import Device, validate_alias
-from app.flows.authenticate import Authenticator, SignedIn, dummy_credential_id, dummy_device
+from app.canister.devices import Device
+from app.flows.authenticate import Authenticator, SignedIn
 from app.flows.env import Env
 from app.flows.manage import explain
-from app.passkeys import CreationOptions, PasskeyError
+from app.flows.new_passkey import NewPasskey, finish_new_passkey, read_alias, start_new_passkey
+from app.passkeys import PasskeyError
 from app.routing import AddDeviceLink, valid_registration_id
 from app.ui import add_device as screens
 from app.ui import auth as auth_screens
@@ -207,34 +207,21 @@ class NewDevice:
 
     def _create(self, _event) -> None:
         """In the click: the passkey prompt starts before anything is awaited."""
-        raw = self.env.input_value("#pickAliasInput")
-        try:
-            alias = validate_alias(raw)
-        except ValueError as exc:
-            self._ask(str(exc), raw)
+        raw, alias, problem = read_alias(self.env)
+        if alias is None:
+            self._ask(problem, raw)
             return
-        env = self.env
-        if env.config.dummy_auth:
-            credential_id = dummy_credential_id(env.random)
-            device = Device(pubkey=dummy_device(credential_id).public_key_der(), alias=alias,
-                            credential_id=credential_id, key_type="platform", origin=env.origin)
-            env.show(auth_screens.render_busy("Adding this device…"), {})
-            env.spawn(self._propose(device))
-            return
-        pending = env.start_create(CreationOptions(challenge=env.random(16), rp_id=env.rp_id,
-                                                   user_id=env.random(16), user_name=f"Identity {self.anchor}"))
-        env.show(auth_screens.render_busy("Creating this device's passkey…"), {})
-        env.spawn(self._created(pending, alias))
+        new = start_new_passkey(self.env, alias, f"Identity {self.anchor}")
+        self.env.show(auth_screens.render_busy("Creating this device's passkey…"), {})
+        self.env.spawn(self._created(new))
 
-    async def _created(self, pending, alias: str) -> None:
+    async def _created(self, new: NewPasskey) -> None:
         try:
-            created = await pending
+            device = await finish_new_passkey(self.env, new)
         except PasskeyError as exc:
-            self._ask(str(exc), alias)
+            self._ask(str(exc), new.alias)
             return
-        await self._propose(Device(pubkey=public_key_from_attestation(created.attestation_object).to_der(),
-                                   alias=alias, credential_id=created.credential_id, key_type="platform",
-                                   origin=self.env.origin))
+        await self._propose(device)
 
     async def _propose(self, device: Device) -> None:
         try:

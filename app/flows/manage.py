@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from ic.errors import ICError
-from ic.webauthn import public_key_from_attestation
 
 from app.canister.devices import MAX_DEVICES, MAX_PASSKEYS, AnchorInfo, Device, validate_alias
-from app.flows.authenticate import SignedIn, dummy_credential_id, dummy_device
+from app.flows.authenticate import SignedIn
 from app.flows.env import Env
-from app.passkeys import CreationOptions, PasskeyError, PasskeyFailure
+from app.flows.new_passkey import NewPasskey, finish_new_passkey, read_alias, start_new_passkey
+from app.passkeys import PasskeyError, PasskeyFailure
 from app.ui import auth as auth_screens
 from app.ui import manage as screens
 
@@ -192,36 +192,22 @@ class Manage:
 
     def _create_passkey(self, _event) -> None:
         """The click that creates the passkey: the WebAuthn call comes first (user activation)."""
-        raw = self.env.input_value("#pickAliasInput")
-        try:
-            alias = validate_alias(raw)
-        except ValueError as exc:
-            self._name_new_passkey(str(exc), raw)
+        raw, alias, problem = read_alias(self.env)
+        if alias is None:
+            self._name_new_passkey(problem, raw)
             return
-        env = self.env
-        if env.config.dummy_auth:
-            credential_id = dummy_credential_id(env.random)
-            device = Device(pubkey=dummy_device(credential_id).public_key_der(), alias=alias,
-                            credential_id=credential_id, key_type="platform", origin=env.origin)
-            self._busy_then(self._write(lambda c: c.add_device(self.who.anchor, device), f"“{alias}” was added."),
-                            "Adding the passkey…")
-            return
-        pending = env.start_create(CreationOptions(
-            challenge=env.random(16), rp_id=env.rp_id, user_id=env.random(16), user_name=f"Identity {self.who.anchor}",
-            exclude_credentials=tuple(d.credential_id for d in self.info.devices if d.credential_id)))
-        env.show(auth_screens.render_busy("Creating your passkey…"), {})
-        env.spawn(self._add_created(pending, alias))
+        new = start_new_passkey(self.env, alias, f"Identity {self.who.anchor}",
+                                tuple(d.credential_id for d in self.info.devices if d.credential_id))
+        self._busy_then(self._add_created(new), "Creating your passkey…")
 
-    async def _add_created(self, pending, alias: str) -> None:
+    async def _add_created(self, new: NewPasskey) -> None:
         try:
-            created = await pending
+            device = await finish_new_passkey(self.env, new)
         except PasskeyError as exc:
             already = exc.failure is PasskeyFailure.ALREADY_REGISTERED
-            self._name_new_passkey(ALREADY_HERE if already else str(exc), alias)
+            self._name_new_passkey(ALREADY_HERE if already else str(exc), new.alias)
             return
-        device = Device(pubkey=public_key_from_attestation(created.attestation_object).to_der(), alias=alias,
-                        credential_id=created.credential_id, key_type="platform", origin=self.env.origin)
-        await self._write(lambda c: c.add_device(self.who.anchor, device), f"“{alias}” was added.")
+        await self._write(lambda c: c.add_device(self.who.anchor, device), f"“{new.alias}” was added.")
 
     # -- shared --------------------------------------------------------------------------------
 

@@ -21,12 +21,12 @@ from ic.delegation import DelegationChain, SignedDelegation, delegation_payload
 from ic.errors import ICError
 from ic.webauthn import encode_webauthn_signature, public_key_from_attestation
 
-from app.canister.devices import (RECOVERY_KEY_ALIAS, RECOVERY_PHRASE_ALIAS, AnchorInfo, Device,
-                                  validate_alias)
+from app.canister.devices import RECOVERY_KEY_ALIAS, RECOVERY_PHRASE_ALIAS, AnchorInfo, Device
 from app.flows.authenticate import (DUMMY_CREDENTIAL_BYTES, SignedIn, dummy_credential_id, dummy_device,
                                     frontend_delegation, parse_identity_number, session_identity)
 from app.flows.env import Env
 from app.flows.manage import explain
+from app.flows.new_passkey import NewPasskey, finish_new_passkey, read_alias, start_new_passkey
 from app.passkeys import CreationOptions, PasskeyError, RequestOptions
 from app.protocol.request import AuthnMethod
 from app.recovery.phrase import ENTROPY_BYTES, format_phrase, generate_phrase, parse_recovery_input, recovery_key_seed
@@ -337,24 +337,13 @@ class Recover:
     def _signed_in(self, who: SignedIn, message: Optional[str] = None, value: str = "Passkey") -> None:
         """Offer a new passkey here (classic: recovery ends by registering this device)."""
         def create(_e) -> None:
-            raw = self.env.input_value("#pickAliasInput")
-            try:
-                alias = validate_alias(raw)
-            except ValueError as exc:
-                self._signed_in(who, str(exc), raw)
+            raw, alias, problem = read_alias(self.env)
+            if alias is None:
+                self._signed_in(who, problem, raw)
                 return
-            env = self.env
-            if env.config.dummy_auth:
-                credential_id = dummy_credential_id(env.random)
-                device = Device(pubkey=dummy_device(credential_id).public_key_der(), alias=alias,
-                                credential_id=credential_id, key_type="platform", origin=env.origin)
-                env.show(auth_screens.render_busy("Adding your passkey…"), {})
-                env.spawn(self._add_passkey(who, None, device))
-                return
-            pending = env.start_create(CreationOptions(challenge=env.random(16), rp_id=env.rp_id,
-                                                       user_id=env.random(16), user_name=f"Identity {who.anchor}"))
-            env.show(auth_screens.render_busy("Creating your passkey…"), {})
-            env.spawn(self._add_passkey(who, pending, Device(pubkey=b"", alias=alias)))
+            new = start_new_passkey(self.env, alias, f"Identity {who.anchor}")
+            self.env.show(auth_screens.render_busy("Creating your passkey…"), {})
+            self.env.spawn(self._add_passkey(who, new))
 
         self.env.show(manage_screens.render_alias(
             f"You are back in identity {who.anchor}",
@@ -362,19 +351,14 @@ class Recover:
             value, "create-passkey", "Add a passkey", message, cancel_label="Not now"),
             {"create-passkey": create, "back": lambda _e: self.done(who)})
 
-    async def _add_passkey(self, who: SignedIn, pending, device: Device) -> None:
-        if pending is not None:
-            try:
-                created = await pending
-            except PasskeyError as exc:
-                self._signed_in(who, str(exc), device.alias)
-                return
-            device = Device(pubkey=public_key_from_attestation(created.attestation_object).to_der(),
-                            alias=device.alias, credential_id=created.credential_id, key_type="platform",
-                            origin=self.env.origin)
+    async def _add_passkey(self, who: SignedIn, new: NewPasskey) -> None:
         try:
+            device = await finish_new_passkey(self.env, new)
             await (await self.env.ii(who.identity)).add_device(who.anchor, device)
+        except PasskeyError as exc:
+            self._signed_in(who, str(exc), new.alias)
+            return
         except ICError as exc:
-            self._signed_in(who, explain(exc), device.alias)
+            self._signed_in(who, explain(exc), new.alias)
             return
         self.done(who)

@@ -65,6 +65,9 @@ def content_security_policy(dev_csp: bool, port: int | None = None) -> str:
 
     `connect-src` also names this replica's own origins (the canisters it hosts, whose
     `/.well-known/ii-alternative-origins` the page may read), as the real page names the IC's.
+    The real page's `upgrade-insecure-requests` is left out: this replica speaks plain HTTP on
+    loopback, and WebKit and Firefox upgrade `*.localhost` subresources to https, where nothing
+    answers (the page never boots; Chromium exempts localhost). Behind a TLS proxy, add it there.
     """
     local = f" http://localhost:{port} http://*.localhost:{port}" if port else ""
     connect = "'self' https: http:" if dev_csp else f"'self' https:{local}"
@@ -82,8 +85,6 @@ def content_security_policy(dev_csp: bool, port: int | None = None) -> str:
         "frame-ancestors 'none'",
         "frame-src 'none'",
     ]
-    if not dev_csp:
-        directives.append("upgrade-insecure-requests")
     return ";".join(directives) + ";"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import dev_server  # noqa: F401  (the replica in the dev flavor)
+from tests.e2e.conftest import dev_server, server  # noqa: F401  (the replica: dev and test flavors)
 from tests.engines.launch import EngineMissing, launch, virtual_display
 
 

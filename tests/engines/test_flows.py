@@ -15,8 +15,9 @@ from tests.engines.drivers import (app_state, click_login, dapp_principal, open_
 
 
 @pytest.mark.parametrize("form", ["subdomain", "query"])
-def test_page_boots_offline_to_ready(dev_server, driver, form):
-    url = dev_server.ii_url if form == "subdomain" else dev_server.ii_url_query
+def test_page_boots_offline_to_ready(server, driver, form):
+    """The test flavor: the production page's headers (its CSP), only the captcha is a dummy."""
+    url = server.ii_url if form == "subdomain" else server.ii_url_query
     driver.goto(url)
     assert app_state(driver) == "ready"
     assert driver.js("document.title") == "Internet Identity"
