@@ -69,6 +69,11 @@ def test_passkeys_listed_added_renamed_and_removed(server, page):
     page.click("#logoutButton")
     page.wait_for_selector("#registerButton", timeout=TIMEOUT)
 
+    # The removed passkey is still in its authenticator; signing in with it is refused, clearly.
+    page.click("#loginButton")
+    page.click("[data-role=continue-with-passkey]", timeout=TIMEOUT)
+    assert "does not belong to any Internet Identity" in page.text_content("#errorContainer", timeout=TIMEOUT)
+
 
 def test_removing_the_device_in_use_signs_out_and_aliases_reach_the_canister(dev_server, page):
     number = create_identity(page, dev_server.ii_url)
