@@ -118,3 +118,22 @@ def test_recovery_security_key_added_and_used_in_a_new_profile(server, page, bro
         assert re.fullmatch(str(number), other.text_content("[data-role=anchor]"))
     finally:
         fresh.close()
+
+
+def test_lost_access_in_a_dapp_popup_recovers_and_authorizes(dev_server, page, browser):
+    from tests.e2e.dapp import click_login, open_dapp
+
+    number = create_identity(page, dev_server.ii_url)
+    words = add_phrase(page)
+
+    fresh = new_profile(browser)
+    try:
+        login = click_login(fresh, open_dapp(fresh, dev_server.dapp_url()))
+        login.popup.click("#recoverButton", timeout=TIMEOUT)
+        login.popup.click("#recoverWithPhrase", timeout=TIMEOUT)
+        login.popup.fill("#recoveryPhraseInput", f"{number} " + " ".join(words), timeout=TIMEOUT)
+        login.popup.click("#recoveryPhraseContinue")
+        login.popup.click("[data-page=pick-alias] [data-action=back]", timeout=TIMEOUT)  # "Not now"
+        assert login.principal()
+    finally:
+        fresh.close()
