@@ -137,3 +137,36 @@ def test_lost_access_in_a_dapp_popup_recovers_and_authorizes(dev_server, page, b
         assert login.principal()
     finally:
         fresh.close()
+
+
+def confirm_shown_phrase(page) -> list[str]:
+    """On a shown phrase: tick, continue, type back the words asked for."""
+    words = [w.strip() for w in page.locator("[data-role=seed-word]").all_text_contents()]
+    page.check("#ack-checkbox")
+    page.click("#displaySeedPhraseContinue")
+    inputs = page.locator("[data-position]")
+    inputs.first.wait_for(timeout=TIMEOUT)
+    for i in range(inputs.count()):
+        inputs.nth(i).fill(words[int(inputs.nth(i).get_attribute("data-position"))])
+    page.click("#confirmSeedPhraseButton")
+    return words
+
+
+def test_phrase_reset_and_unlock(dev_server, page):
+    number = create_identity(page, dev_server.ii_url)
+    old = add_phrase(page)
+    page.click("aside[data-role=recoveries] [data-action^=reset]")
+    page.wait_for_selector("[data-role=seed-word]", timeout=TIMEOUT)
+    new = confirm_shown_phrase(page)
+    wait_message(page, "new recovery phrase is saved")
+    assert new != old
+    assert [bytes(k) for k in canister.credentials(dev_server, number)["recovery_phrases"]] == \
+        [phrase_key(new).public_key_der()]
+
+    for action, typed, message, protected in (("protect", new, "locked", True),
+                                              ("unprotect", new, "unlocked", False)):
+        page.click(f"aside[data-role=recoveries] [data-action^={action}-]")
+        page.fill("#recoveryPhraseInput", " ".join(typed), timeout=TIMEOUT)
+        page.click("#recoveryPhraseContinue")
+        wait_message(page, message)
+        assert canister.anchor_info(dev_server, number, phrase_key(new)).recovery_phrase.is_protected is protected
