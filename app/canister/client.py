@@ -157,6 +157,12 @@ class IIClient:
         return [Credential(bytes(c["credential_id"]), bytes(c["pubkey"]))
                 for c in [*found["credentials"], *found["recovery_credentials"]]]
 
+    async def recovery_methods(self, anchor: int) -> tuple[list[Credential], list[bytes]]:
+        """(recovery security keys, recovery phrase public keys) of an identity; public data."""
+        found = await self.actor.call("get_anchor_credentials", anchor)
+        keys = [Credential(bytes(c["credential_id"]), bytes(c["pubkey"])) for c in found["recovery_credentials"]]
+        return keys, [bytes(p) for p in found["recovery_phrases"]]
+
     async def lookup_credential(self, credential_id: bytes) -> Optional[tuple[int, bytes]]:
         """(identity number, device public key) of a discoverable passkey, or None."""
         found = await self.actor.call("lookup_device_key", credential_id)

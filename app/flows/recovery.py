@@ -14,6 +14,7 @@ the page's session key, as a passkey does at sign-in, so later calls are signed 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Optional, Sequence
 
 from ic.agent import DelegationIdentity, Ed25519Identity, Identity
@@ -140,8 +141,6 @@ class RecoverySetup:
                          lambda identity: self._set_protection(device, identity, False))
 
     def _set_protection(self, device: Device, identity: Identity, protected: bool) -> None:
-        from dataclasses import replace
-
         changed = replace(device, protection="protected" if protected else "unprotected")
         self.env.show(auth_screens.render_busy("Saving…"), {})
 
@@ -250,12 +249,11 @@ class Recover:
     async def _with_phrase(self, anchor: int, words: list[str], typed: str) -> None:
         key = phrase_identity(words)
         try:
-            client = await self.env.ii()
-            phrases = (await client.actor.call("get_anchor_credentials", anchor))["recovery_phrases"]
+            _, phrases = await (await self.env.ii()).recovery_methods(anchor)
         except ICError as exc:
             self._phrase(f"Could not use recovery phrase: {explain(exc)}", typed)
             return
-        if key.public_key_der() not in [bytes(p) for p in phrases]:
+        if key.public_key_der() not in phrases:
             self._phrase(f"Could not use recovery phrase: it is not the recovery phrase of identity {anchor}. "
                          "Check the identity number and the words.", typed)
             return
@@ -282,12 +280,12 @@ class Recover:
 
     async def _load_keys(self, anchor: int) -> None:
         try:
-            found = await (await self.env.ii()).actor.call("get_anchor_credentials", anchor)
+            recovery_keys, _ = await (await self.env.ii()).recovery_methods(anchor)
             session = await self.env.new_session_key()
         except ICError as exc:
             self._key_number(explain(exc))
             return
-        keys = [(bytes(c["credential_id"]), bytes(c["pubkey"])) for c in found["recovery_credentials"]]
+        keys = [(c.credential_id, c.pubkey) for c in recovery_keys]
         if not keys:
             self._key_number(f"Identity {anchor} has no recovery security key.")
             return
