@@ -169,11 +169,18 @@ def swap_authenticator(page, *, with_passkeys: bool = True, **options) -> None:
     known[page] = _new_authenticator(cdp, passkeys if with_passkeys else [], {**VIRTUAL_AUTHENTICATOR, **options})
 
 
+def new_profile(browser, passkeys: list | tuple = ()):
+    """A fresh browser profile (another device, or the same person's new browser): every page in
+    it, popups included, gets a virtual authenticator holding `passkeys` and what it creates."""
+    context = browser.new_context()
+    context.__dict__["_ii_passkeys"] = list(passkeys)
+    context.on("page", lambda page: add_virtual_authenticator(context, page))
+    return context
+
+
 @pytest.fixture
 def context(browser):
-    """A fresh browser profile; every page in it, popups included, gets a virtual authenticator."""
-    context = browser.new_context()
-    context.on("page", lambda page: add_virtual_authenticator(context, page))
+    context = new_profile(browser)
     yield context
     context.close()
 

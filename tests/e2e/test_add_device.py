@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e import canister
-from tests.e2e.conftest import add_virtual_authenticator, wait_ready
+from tests.e2e.conftest import new_profile, wait_ready
 from tests.e2e.dapp import TIMEOUT
 from tests.e2e.test_manage import PASSKEYS, create_identity, wait_message
 
@@ -14,8 +14,7 @@ from tests.e2e.test_manage import PASSKEYS, create_identity, wait_message
 @pytest.fixture
 def second_profile(browser):
     """Another device: its own browser profile and authenticator, no passkeys of the first."""
-    context = browser.new_context()
-    context.on("page", lambda page: add_virtual_authenticator(context, page))
+    context = new_profile(browser)
     yield context
     context.close()
 

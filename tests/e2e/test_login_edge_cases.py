@@ -5,7 +5,7 @@ only has the passkey."""
 from __future__ import annotations
 
 from tests.e2e import canister
-from tests.e2e.conftest import add_virtual_authenticator, swap_authenticator
+from tests.e2e.conftest import new_profile, swap_authenticator
 from tests.e2e.dapp import TIMEOUT, click_login, open_dapp, register_new_identity
 
 
@@ -75,10 +75,8 @@ def test_new_browser_profile_signs_in_by_number_with_the_passkey(server, context
     principal = first.principal()
 
     # Another profile: nothing remembered, only the passkey (as a synced passkey or a security key).
-    fresh = browser.new_context()
+    fresh = new_profile(browser, context.__dict__["_ii_passkeys"])
     try:
-        fresh.__dict__["_ii_passkeys"] = list(context.__dict__["_ii_passkeys"])
-        fresh.on("page", lambda page: add_virtual_authenticator(fresh, page))
         login = click_login(fresh, open_dapp(fresh, server.dapp_url()))
         assert login.popup.locator("[data-anchor-id]").count() == 0
         login.popup.click("#loginButton", timeout=TIMEOUT)

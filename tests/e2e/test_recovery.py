@@ -7,7 +7,7 @@ import re
 from app.recovery.phrase import recovery_key_seed
 from ic.agent import Ed25519Identity
 from tests.e2e import canister
-from tests.e2e.conftest import add_virtual_authenticator, swap_authenticator, wait_ready
+from tests.e2e.conftest import new_profile, swap_authenticator, wait_ready
 from tests.e2e.dapp import TIMEOUT
 from tests.e2e.test_manage import PASSKEYS, create_identity, wait_message
 
@@ -36,12 +36,6 @@ def add_phrase(page) -> list[str]:
 
 def phrase_key(words: list[str]) -> Ed25519Identity:
     return Ed25519Identity.from_seed(recovery_key_seed(words))
-
-
-def new_profile(browser):
-    fresh = browser.new_context()
-    fresh.on("page", lambda page: add_virtual_authenticator(fresh, page))
-    return fresh
 
 
 def test_recovery_phrase_saved_locked_and_used_in_a_new_profile(server, page, browser):
@@ -99,11 +93,10 @@ def test_recovery_security_key_added_and_used_in_a_new_profile(server, page, bro
     info_row = page.locator("aside[data-role=recoveries] li[data-device='Recovery key']")
     assert "Recovery security key" in info_row.text_content()
 
-    fresh = new_profile(browser)
+    # the new profile has only the security key (plugged in), not the passkey
+    fresh = new_profile(browser, [c for c in page.context.__dict__["_ii_passkeys"]
+                                  if canister.b64(c["credentialId"]) == key_id])
     try:
-        # the new profile has only the security key (plugged in), not the passkey
-        fresh.__dict__["_ii_passkeys"] = [c for c in page.context.__dict__["_ii_passkeys"]
-                                          if canister.b64(c["credentialId"]) == key_id]
         other = fresh.new_page()
         other.goto(server.ii_url)
         assert wait_ready(other) == "ready"

@@ -1,4 +1,4 @@
-"""Fixtures for `ic.agent` tests: the real replica's ASGI app in-process, and agents on it."""
+"""Fixtures for `ic.agent` tests: agents on the real replica in-process (tests/unit/conftest.py)."""
 
 from __future__ import annotations
 
@@ -16,16 +16,6 @@ WHOAMI_CANISTER = "qoctq-giaaa-aaaaa-aaaea-cai"
 
 def run(coro):
     return asyncio.run(coro)
-
-
-@pytest.fixture
-def replica(tmp_path):
-    from replica.config import Config
-    from replica.replica import Replica
-
-    instance = Replica(Config(db_path=tmp_path / "x.sqlite3", dummy_captcha=True, fetch_root_key=True))
-    yield instance
-    instance.close()
 
 
 @pytest.fixture

@@ -19,16 +19,6 @@ def run(coro):
     return asyncio.run(coro)
 
 
-@pytest.fixture
-def replica(tmp_path):
-    from replica.config import Config
-    from replica.replica import Replica
-
-    instance = Replica(Config(db_path=tmp_path / "ii.sqlite3", dummy_captcha=True, fetch_root_key=True))
-    yield instance
-    instance.close()
-
-
 def client_for(replica, identity=None) -> IIClient:
     agent = Agent(AsgiTransport(replica.api), identity or AnonymousIdentity(), fetch_root_key=True)
     return IIClient(agent, II)
