@@ -8,8 +8,8 @@ Pyodide. It keeps to what agent-js's decoder accepts (reference section 1.9):
   in the 64-bit CBOR range only (no bignum tags). Map keys are text (what the IC uses) or
   integers (what COSE keys need).
 - `decode` takes untrusted bytes. Before cbor2 builds anything, a scan of the input checks that
-  it is one well-formed item with nothing after it, within `max_size` bytes and `max_depth`
-  levels, that no declared length exceeds the bytes left, that map keys are text, integers or
+  it is one well-formed item with nothing after it, within `max_size` bytes, `max_depth`
+  levels and `max_items` data items (so the scan's own cost is bounded too), that no declared length exceeds the bytes left, that map keys are text, integers or
   byte strings and unique, and that there are no floats, simple values or tags other than 55799
   (unless listed in `allow_tags`). Each failure raises `CborError` naming the offset. The result
   is plain Python: dict, list, bytes, str, int, bool, None (CBOR `undefined` also becomes None).
@@ -27,6 +27,7 @@ SELF_DESCRIBE_TAG = 55799
 SELF_DESCRIBE_PREFIX = b"\xd9\xd9\xf7"
 DEFAULT_MAX_SIZE = 4 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 128
+DEFAULT_MAX_ITEMS = 1_000_000
 UINT64_MAX = 2**64 - 1
 NINT64_MIN = -(2**64)
 
@@ -105,13 +106,14 @@ def decode(
     *,
     max_size: int = DEFAULT_MAX_SIZE,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    max_items: int = DEFAULT_MAX_ITEMS,
     allow_tags: Iterable[int] = (),
 ) -> Any:
     """Decode exactly one CBOR item (tag 55799 stripped wherever it appears) into plain Python."""
     buf = _as_bytes(data)
     if len(buf) > max_size:
         raise CborError(f"CBOR: input is {len(buf)} bytes, more than the limit of {max_size}")
-    scanner = _Scanner(buf, max_depth, frozenset(allow_tags))
+    scanner = _Scanner(buf, max_depth, frozenset(allow_tags), max_items)
     end = scanner.item(0, 0)
     if end != len(buf):
         raise CborError(
@@ -126,11 +128,12 @@ def decode_prefix(
     *,
     max_size: int = DEFAULT_MAX_SIZE,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    max_items: int = DEFAULT_MAX_ITEMS,
     allow_tags: Iterable[int] = (),
 ) -> tuple[Any, int]:
     """Decode the one CBOR item at the start of `data`; return it and the number of bytes it used."""
     buf = _as_bytes(data)
-    scanner = _Scanner(buf[:max_size], max_depth, frozenset(allow_tags))
+    scanner = _Scanner(buf[:max_size], max_depth, frozenset(allow_tags), max_items)
     end = scanner.item(0, 0)
     return _build(buf[:end], scanner), end
 
@@ -168,9 +171,11 @@ def _undefined_to_none(value: Any) -> Any:
 class _Scanner:
     """Checks well-formedness and limits without building values (so nothing big is allocated)."""
 
-    def __init__(self, data: bytes, max_depth: int, allow_tags: frozenset[int]):
+    def __init__(self, data: bytes, max_depth: int, allow_tags: frozenset[int], max_items: int = DEFAULT_MAX_ITEMS):
         self.data = data
         self.max_depth = max_depth
+        self.items_left = max_items
+        self.max_items = max_items
         self.allow_tags = allow_tags
         self.saw_undefined = False
 
@@ -200,6 +205,10 @@ class _Scanner:
         if depth > self.max_depth:
             raise CborError(f"CBOR: item at offset {pos} is nested deeper than {self.max_depth} levels")
         major, info, arg, after = self.head(pos)
+        if major != 6:  # a tag and the item it marks count as one
+            self.items_left -= 1
+            if self.items_left < 0:
+                raise CborError(f"CBOR: item at offset {pos} is one more than the limit of {self.max_items} data items")
         if major <= 1:
             return after
         if major <= 3:

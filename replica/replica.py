@@ -19,12 +19,15 @@ from typing import Callable
 
 from replica.auth.signatures import make_verifier
 from replica.certification.keys import ReplicaKeys, load_or_create_keys
+from replica.certification.request_status import RequestStatusStore
 from replica.certification.state import CertifiedState
 from replica.config import Config
 from replica.http.api import ApiApp
 from replica.http.endpoints import Endpoints
 from replica.runtime.contract import Canister
 from replica.runtime.dispatch import Runtime
+from replica.storage import open_storage
+from replica.storage.dummy_auth import check_dummy_auth
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +53,16 @@ class Replica:
             data_certificate=self._data_certificate,
             random=random,
         )
-        self.state = CertifiedState(self.keys, canister_ids=lambda: self.runtime.hosted.keys())
+        self.storage = open_storage(config.db_path)
+        try:
+            check_dummy_auth(self.storage, config)
+            requests = RequestStatusStore(self.storage, max_entries=config.ingress_max_entries,
+                                          max_reply_bytes=config.ingress_max_reply_bytes, now_ns=clock())
+        except BaseException:
+            self.close()
+            raise
+        self.state = CertifiedState(self.keys, canister_ids=lambda: self.runtime.hosted.keys(), requests=requests)
         self.canisters: dict[str, Canister] = {}
-        self.storage = None
         if with_internet_identity:
             self._add_internet_identity(Principal.from_text(config.ii_canister_id))
         from replica.canisters.whoami import WhoamiCanister
@@ -71,9 +81,7 @@ class Replica:
 
     def _add_internet_identity(self, canister_id) -> None:
         from replica.canisters.internet_identity import InternetIdentityCanister
-        from replica.storage import open_storage
 
-        self.storage = open_storage(self.config.db_path)
         try:
             self.add_canister(
                 InternetIdentityCanister(

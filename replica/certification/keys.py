@@ -109,7 +109,7 @@ def load_or_create_keys(state_dir: Path) -> ReplicaKeys:
                 f"The replica key file {path} is unreadable ({exc}). Restore it, or delete it to make a new "
                 "root key (clients must then fetch the new root key)."
             ) from None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     keys = generate_keys()
     text = json.dumps({"root_bls_seed": keys.root.seed.hex(), "node_ed25519_seed": keys.node.seed.hex()}, indent=1)
     tmp = path.with_suffix(".tmp")

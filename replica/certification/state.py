@@ -33,13 +33,19 @@ CANISTER_RANGES: tuple[tuple[bytes, bytes], ...] = (
 
 
 class CertifiedState:
-    def __init__(self, keys: ReplicaKeys, *, canister_ids: Callable[[], Iterable[bytes]] = lambda: ()):
+    def __init__(
+        self,
+        keys: ReplicaKeys,
+        *,
+        canister_ids: Callable[[], Iterable[bytes]] = lambda: (),
+        requests: RequestStatusStore | None = None,
+    ):
         from ic import cbor
 
         self.keys = keys
         self.subnet_id = keys.root.subnet_id
         self.node_id = keys.node.node_id
-        self.requests = RequestStatusStore()
+        self.requests = requests if requests is not None else RequestStatusStore()
         self.certified_data: dict[bytes, bytes] = {}
         self._canister_ids = canister_ids
         self._ranges_leaf = cbor.encode([[lo, hi] for lo, hi in CANISTER_RANGES])

@@ -14,13 +14,16 @@ from replica.auth.envelope import Envelope, parse_envelope
 from replica.auth.errors import AuthError
 from replica.auth.validate import Authenticated, Verifier, authenticate
 from replica.certification.query_signing import query_response
-from replica.certification.request_status import Outcome, RequestRecord
+from replica.certification.request_status import IngressHistoryFull, Outcome, RequestRecord
 from replica.certification.state import CertifiedState
 from replica.http.responses import HttpError, Response, accepted, bad_request, cbor_response
 from replica.runtime.dispatch import Runtime
 
 IMPL_VERSION = "internet-identity-py-0.1.0"
 MAX_CBOR_BYTES = 5 * 1024 * 1024
+# More data items than any legal envelope holds (20 delegations of 1,000 targets, 1,000 read_state
+# paths), so that a junk body of millions of tiny items is refused after a bounded scan.
+MAX_CBOR_ITEMS = 100_000
 PURGE_EVERY_NS = 10 * 1_000_000_000
 INVALID_PATH = "Invalid path requested."
 NOT_SIGNED_BY_CALLER = "The user tries to access Request ID not signed by the caller."
@@ -71,13 +74,19 @@ class Endpoints:
             refused = self.runtime.precheck(content.canister_id, content.method_name, as_query=False)
             if refused is not None:
                 return _non_replicated_rejection(refused, synchronous)
-            outcome = self.runtime.execute(
-                content.canister_id, content.method_name, content.arg, auth.sender, as_query=False, time_ns=now
-            )
-            record = RequestRecord(
-                rid, auth.sender, ecid, content.ingress_expiry, "replied" if outcome.replied else "rejected", outcome
-            )
-            self.state.requests.put(record)
+            try:
+                self.state.requests.admit(now)
+            except IngressHistoryFull as exc:
+                raise HttpError(429, str(exc)) from None
+            # The canister's writes and the call's record commit together, or neither does.
+            with self.state.requests.executing():
+                outcome = self.runtime.execute(
+                    content.canister_id, content.method_name, content.arg, auth.sender, as_query=False, time_ns=now
+                )
+                record = RequestRecord(
+                    rid, auth.sender, ecid, content.ingress_expiry, "replied" if outcome.replied else "rejected", outcome
+                )
+                self.state.requests.put(record)
             self.certified_height += 1
         if not synchronous:
             return accepted()
@@ -192,7 +201,7 @@ def _decode_envelope(body: bytes, request_type: str) -> Envelope:
     from ic import cbor
 
     try:
-        obj = cbor.decode(body, max_size=MAX_CBOR_BYTES)
+        obj = cbor.decode(body, max_size=MAX_CBOR_BYTES, max_items=MAX_CBOR_ITEMS)
     except (ValueError, RecursionError, OverflowError, MemoryError) as exc:
         raise bad_request(f"Failed to deserialize cbor request: {exc}") from None
     try:

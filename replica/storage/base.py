@@ -8,7 +8,7 @@ anchor. Every write method is one transaction that is durable when it returns.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ContextManager, Protocol
 
 
 class StorageError(Exception):
@@ -27,6 +27,11 @@ class AnchorRecord:
     data: bytes
     device_keys: tuple[bytes, ...] = ()
     credential_ids: tuple[bytes, ...] = ()
+
+
+# An ingress-history row: request id, sender, effective canister id, expiry (ns), status, reply
+# (None once pruned), reject code, reject message, error code.
+IngressRow = tuple[bytes, bytes, bytes, int, str, "bytes | None", int, str, str]
 
 
 class Storage(Protocol):
@@ -64,6 +69,21 @@ class Storage(Protocol):
 
     def anchor_count(self) -> int:
         """How many anchors exist."""
+
+    def transaction(self) -> ContextManager[object]:
+        """One durable transaction; writes made inside it (by any method above) join it."""
+
+    def save_ingress(self, row: IngressRow) -> None:
+        """Record an executed call (or replace its record)."""
+
+    def prune_ingress_replies(self, request_ids: list[bytes]) -> None:
+        """Forget the replies of these calls (status becomes "done"); the ids stay."""
+
+    def load_ingress(self, now_ns: int, limit: int) -> list[IngressRow]:
+        """The newest `limit` records whose expiry is not past, oldest first."""
+
+    def purge_ingress(self, now_ns: int) -> int:
+        """Delete the records whose expiry is past; how many were deleted."""
 
     def close(self) -> None:
         """Release the database."""

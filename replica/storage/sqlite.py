@@ -4,6 +4,13 @@ Durability: every write is one `BEGIN IMMEDIATE ... COMMIT` transaction; with WA
 `synchronous=FULL` the commit is fsync'ed before the method returns, so an acknowledged update
 survives `kill -9` (and power loss, as far as the disk honours fsync).
 
+Transactions nest: the replica opens one around a whole update call, so the canister's own writes
+and the call's ingress record (`replica.certification.request_status`) commit together; an inner
+transaction is a savepoint inside it.
+
+Privacy: the file (and its `-wal`/`-shm` companions, which SQLite creates with the same mode) is
+created readable by its owner only: it holds the salt that links anchors to their principals.
+
 Compatibility (the counterpart of the real II's stable-memory layout versions, reference section
 10): the file carries our SQLite `application_id` and a `schema_version` row. A file that is not
 ours, or whose version this program cannot migrate, is refused with `IncompatibleStorageError`
@@ -18,11 +25,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from replica.storage.base import AnchorRecord, IncompatibleStorageError, StorageError
+from replica.storage.base import AnchorRecord, IncompatibleStorageError, IngressRow, StorageError
 
 # "IIpy" as a big-endian int32: the SQLite header field that marks the file as ours.
 APPLICATION_ID = 0x49497079
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Migrations: MIGRATIONS[v] brings a database from version v-1 to version v. Version 0 is the
 # empty database. Each step runs inside the same transaction as the version bump.
@@ -48,7 +55,20 @@ def _create_v1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX credential_ids_by_anchor ON credential_ids(anchor)")
 
 
-MIGRATIONS: dict[int, Migration] = {1: _create_v1}
+def _create_v2(conn: sqlite3.Connection) -> None:
+    # The ingress history (interface spec "Request status"): one row per executed call until its
+    # ingress expiry, so a replay after a restart is answered from here instead of executed.
+    # `reply` is NULL once pruned to status "done" (or when it was too large to keep).
+    conn.execute(
+        "CREATE TABLE ingress (request_id BLOB PRIMARY KEY, sender BLOB NOT NULL,"
+        " canister_id BLOB NOT NULL, expiry_ns INTEGER NOT NULL, status TEXT NOT NULL,"
+        " reply BLOB, reject_code INTEGER NOT NULL DEFAULT 0,"
+        " reject_message TEXT NOT NULL DEFAULT '', error_code TEXT NOT NULL DEFAULT '')"
+    )
+    conn.execute("CREATE INDEX ingress_by_expiry ON ingress(expiry_ns)")
+
+
+MIGRATIONS: dict[int, Migration] = {1: _create_v1, 2: _create_v2}
 
 WAY_OUT = (
     "Either point the replica at another database file (--db PATH), or move this file away to"
@@ -122,8 +142,9 @@ class SqliteStorage:
         existing = inspect_database(self.path)
         if existing is not None:
             check_version(self.path, existing)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(self.path)
         self._lock = threading.RLock()
+        self._depth = 0
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -153,38 +174,52 @@ class SqliteStorage:
     # --- transactions ---------------------------------------------------------------------------
 
     class _Tx:
+        """BEGIN IMMEDIATE ... COMMIT at the outermost level; a SAVEPOINT inside another one."""
+
         def __init__(self, storage: "SqliteStorage") -> None:
             self.storage = storage
 
         def __enter__(self) -> sqlite3.Connection:
-            self.storage._lock.acquire()
+            storage = self.storage
+            storage._lock.acquire()
             try:
-                self.storage._conn.execute("BEGIN IMMEDIATE")
+                storage._conn.execute(f"SAVEPOINT sp{storage._depth}" if storage._depth else "BEGIN IMMEDIATE")
             except sqlite3.Error as err:
-                self.storage._lock.release()
-                raise StorageError(f"cannot start a write transaction on {self.storage.path}: {err}") from err
+                storage._lock.release()
+                raise StorageError(f"cannot start a write transaction on {storage.path}: {err}") from err
             except BaseException:
-                self.storage._lock.release()
+                storage._lock.release()
                 raise
-            return self.storage._conn
+            storage._depth += 1
+            return storage._conn
 
         def __exit__(self, exc_type, exc, tb) -> None:
+            storage = self.storage
+            storage._depth -= 1
+            conn, nested = storage._conn, storage._depth > 0
             try:
                 if exc_type is None:
                     try:
-                        self.storage._conn.execute("COMMIT")
+                        conn.execute(f"RELEASE sp{storage._depth}" if nested else "COMMIT")
                     except sqlite3.Error as err:
-                        self.storage._conn.execute("ROLLBACK")
-                        raise StorageError(f"commit to {self.storage.path} failed: {err}") from err
+                        conn.execute(f"ROLLBACK TO sp{storage._depth}" if nested else "ROLLBACK")
+                        raise StorageError(f"commit to {storage.path} failed: {err}") from err
                 else:
-                    self.storage._conn.execute("ROLLBACK")
+                    if nested:
+                        conn.execute(f"ROLLBACK TO sp{storage._depth}")
+                        conn.execute(f"RELEASE sp{storage._depth}")
+                    else:
+                        conn.execute("ROLLBACK")
                     if isinstance(exc, sqlite3.Error):
-                        raise StorageError(f"write to {self.storage.path} failed: {exc}") from exc
+                        raise StorageError(f"write to {storage.path} failed: {exc}") from exc
             finally:
-                self.storage._lock.release()
+                storage._lock.release()
 
-    def _transaction(self) -> "SqliteStorage._Tx":
+    def transaction(self) -> "SqliteStorage._Tx":
+        """One durable transaction; the canister's writes inside it join it (as savepoints)."""
         return SqliteStorage._Tx(self)
+
+    _transaction = transaction
 
     def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -306,6 +341,46 @@ class SqliteStorage:
         value = self.get_meta("anchor_count")
         return int(value.decode()) if value else 0
 
+    # --- ingress history -------------------------------------------------------------------------
+
+    def save_ingress(self, row: IngressRow) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO ingress (request_id, sender, canister_id, expiry_ns, status, reply,"
+                " reject_code, reject_message, error_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(request_id) DO UPDATE SET status = excluded.status, reply = excluded.reply",
+                row,
+            )
+
+    def prune_ingress_replies(self, request_ids: list[bytes]) -> None:
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE ingress SET status = 'done', reply = NULL, reject_message = '' WHERE request_id = ?",
+                [(rid,) for rid in request_ids],
+            )
+
+    def load_ingress(self, now_ns: int, limit: int) -> list[IngressRow]:
+        rows = self._query(
+            "SELECT request_id, sender, canister_id, expiry_ns, status, reply, reject_code,"
+            " reject_message, error_code FROM ingress WHERE expiry_ns >= ? ORDER BY rowid DESC LIMIT ?",
+            (now_ns, limit),
+        )
+        return [(bytes(r[0]), bytes(r[1]), bytes(r[2]), r[3], r[4], None if r[5] is None else bytes(r[5]), *r[6:])
+                for r in reversed(rows)]
+
+    def purge_ingress(self, now_ns: int) -> int:
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM ingress WHERE expiry_ns < ?", (now_ns,)).rowcount
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _create_private(path: Path) -> None:
+    """Make the database's folder and file, readable by their owner only."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if companion.exists() and companion.stat().st_mode & 0o077:
+            os.chmod(companion, 0o600)

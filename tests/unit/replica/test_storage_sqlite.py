@@ -130,6 +130,8 @@ def test_refuses_a_foreign_sqlite_database_and_leaves_it_unchanged(tmp_path):
 def _make_versioned(path, version: int) -> None:
     s = open_storage(path)
     s.create_anchor(10_000, 20_000, lambda n: record(n, b"k"))
+    if version < 2:
+        s._conn.execute("DROP TABLE ingress")
     s._conn.execute("UPDATE schema_version SET version = ?", (version,))
     s._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     s.close()
@@ -182,20 +184,31 @@ def test_migrates_an_older_schema_in_one_transaction(tmp_path, monkeypatch):
 
 def test_failed_migration_leaves_the_old_version(tmp_path, monkeypatch):
     path = tmp_path / "ii.db"
-    _make_versioned(path, 1)
+    current = sqlite_mod.SCHEMA_VERSION
+    _make_versioned(path, current)
 
     def broken(conn):
         conn.execute("ALTER TABLE anchors ADD COLUMN note TEXT")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(sqlite_mod, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(sqlite_mod, "MIGRATIONS", {1: sqlite_mod._create_v1, 2: broken})
+    monkeypatch.setattr(sqlite_mod, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(sqlite_mod, "MIGRATIONS", {**sqlite_mod.MIGRATIONS, current + 1: broken})
     with pytest.raises(RuntimeError):
         open_storage(path)
     monkeypatch.undo()
     s = open_storage(path)
-    assert s.schema_version == 1
+    assert s.schema_version == current
     assert "note" not in [r[1] for r in s._conn.execute("PRAGMA table_info(anchors)")]
+    s.close()
+
+
+def test_a_version_1_database_gains_the_ingress_history_and_keeps_its_anchors(tmp_path):
+    path = tmp_path / "ii.db"
+    _make_versioned(path, 1)
+    s = open_storage(path)
+    assert s.schema_version == 2 and s.anchor_count() == 1
+    assert s.read_anchor(10_000).data == b"data-10000"
+    assert s.load_ingress(0, 10) == []
     s.close()
 
 
