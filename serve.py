@@ -15,7 +15,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from replica.config import FLAVORS, Config
+from replica.config import FLAVORS, Config, default_db_path
 
 ENV_FLAGS = {
     "fetch_root_key": "II_FETCH_ROOT_KEY",
@@ -36,7 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=4943, help="port to listen on (default: %(default)s)")
     parser.add_argument("--db", type=Path, default=None,
                         help="SQLite database file of the replica's state (default: "
-                             "~/.local/share/internet-identity-py/replica.sqlite3); the root key "
+                             "~/.local/share/internet-identity-py/replica.sqlite3, or "
+                             "replica-dummy-auth.sqlite3 there with dummy auth); the root key "
                              "is kept beside it")
     parser.add_argument("--flavor", choices=tuple(FLAVORS), default="production",
                         help="production: no test features; test: --fetch-root-key and "
@@ -51,6 +52,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "developers' automated tests; never in production)")
     parser.add_argument("--dev-csp", action="store_true",
                         help="relax the page's Content-Security-Policy for plain-http development")
+    parser.add_argument("--accept-dummy-auth-db", action="store_true",
+                        help="serve a database that has been served with dummy auth even though "
+                             "dummy auth is off now (its identities' keys may be public: test "
+                             "data only)")
     parser.add_argument("--whoami-alternative-origin", action="append", default=[], metavar="ORIGIN",
                         help="an origin the whoami demo canister lists in its "
                              "/.well-known/ii-alternative-origins, so dapps there may use it as "
@@ -68,7 +73,10 @@ def build_config(args: argparse.Namespace, environ: dict[str, str]) -> Config:
         config = replace(config, alternative_origins=tuple(args.whoami_alternative_origin))
     enabled = {name: True for name, var in ENV_FLAGS.items()
                if getattr(args, name) or environ.get(var) == "1"}
-    return replace(config, **enabled)
+    config = replace(config, accept_dummy_auth_db=args.accept_dummy_auth_db, **enabled)
+    if args.db is None:
+        config = replace(config, db_path=default_db_path(dummy_auth=config.dummy_auth))
+    return config
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -110,8 +118,12 @@ def main(argv: list[str] | None = None) -> None:
 
     from replica.app import create_app
 
-    config.db_path.parent.mkdir(parents=True, exist_ok=True)
-    app, canister_lines = create_app(config)
+    from replica.storage import StorageError
+
+    try:
+        app, canister_lines = create_app(config)
+    except StorageError as exc:
+        raise SystemExit(f"serve.py: {exc}") from None
     print(startup_banner(config, canister_lines), flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
                                            lifespan="on", http="httptools"))

@@ -16,6 +16,11 @@ FLAVORS: dict[str, dict[str, bool]] = {
 }
 
 
+def default_db_path(*, dummy_auth: bool = False) -> Path:
+    """The default database: identities made with dummy auth live apart from real ones."""
+    return default_data_dir() / ("replica-dummy-auth.sqlite3" if dummy_auth else "replica.sqlite3")
+
+
 def default_data_dir() -> Path:
     """Where the database and the root key live unless `--db` says otherwise."""
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
@@ -26,7 +31,7 @@ def default_data_dir() -> Path:
 class Config:
     host: str = "127.0.0.1"
     port: int = 4943
-    db_path: Path = field(default_factory=lambda: default_data_dir() / "replica.sqlite3")
+    db_path: Path = field(default_factory=default_db_path)
     flavor: str = "production"
     fetch_root_key: bool = False
     dummy_captcha: bool = False
@@ -37,6 +42,11 @@ class Config:
     static_root: Path = Path(__file__).resolve().parent.parent
     # Extra origins whoami's /.well-known/ii-alternative-origins lists (tests change it).
     alternative_origins: tuple[str, ...] = ()
+    # Serve a database that has been served with dummy auth even though dummy auth is now off.
+    accept_dummy_auth_db: bool = False
+    # Bounds of the ingress history (replica.certification.request_status).
+    ingress_max_entries: int = 50_000
+    ingress_max_reply_bytes: int = 32 * 1024 * 1024
 
     @property
     def state_dir(self) -> Path:
