@@ -41,8 +41,8 @@ def _create_v1(conn: sqlite3.Connection) -> None:
     conn.execute(
         "CREATE TABLE anchors (number INTEGER PRIMARY KEY, data BLOB NOT NULL)"
     )
-    # Not unique: registration does not forbid a key already used elsewhere (the real II only
-    # refuses it when adding or replacing a device); lookups return the lowest anchor.
+    # Not unique in the schema (databases of earlier releases may hold a key twice); the canister
+    # refuses a key or credential id that another anchor holds. Lookups return the lowest anchor.
     conn.execute(
         "CREATE TABLE device_keys (pubkey BLOB NOT NULL, anchor INTEGER NOT NULL"
         " REFERENCES anchors(number), PRIMARY KEY (pubkey, anchor))"

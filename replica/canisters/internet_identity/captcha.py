@@ -11,6 +11,7 @@ horizontal and a vertical sine wave, and noise lines and speckles are added.
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import random
 import struct
@@ -210,10 +211,15 @@ def render_dummy_png() -> bytes:
     return encode_png(DUMMY_WIDTH, DUMMY_HEIGHT, bytes(canvas.pixels))
 
 
+@functools.cache
+def _dummy_png_base64() -> str:
+    return base64.b64encode(render_dummy_png()).decode()
+
+
 def create_captcha(random_bytes: Callable[[int], bytes], *, dummy: bool) -> tuple[str, str]:
-    """(png_base64, solution) for a new captcha."""
+    """(png_base64, solution) for a new captcha. The dummy image never changes: it is drawn once."""
     if dummy:
-        return base64.b64encode(render_dummy_png()).decode(), "a"
+        return _dummy_png_base64(), "a"
     solution = random_solution(random_bytes)
     png = render_png(solution, random_bytes(32))
     return base64.b64encode(png).decode(), solution

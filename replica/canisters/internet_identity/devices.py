@@ -1,11 +1,16 @@
 """Device management on an authenticated anchor: add, update, replace, remove (v1 and v2).
 
 Rules (reference section 5): a public key used on any anchor cannot be added again ("passkey
-with this public key is already used"); a protected device (only recovery phrases can be) may be
-updated, replaced or removed only by a caller authenticated with that very device; a device's key
-cannot be changed by `update`. Every successful operation also records the acting device's last
-usage, and is durable when it returns. The v1 API traps with the real II's messages; the v2 API
-returns its `Err` variants where the interface has one.
+with this public key is already used": the real II's `check_passkey_pubkey_is_not_used`, called by
+its `add`, `update`/`replace` when the key changes, and registration); nor can a WebAuthn
+credential id that another anchor holds (our hardening, same wording with "credential id": the
+real II's storage indexes credential ids, but no refusal of a duplicate shows in its source).
+Registration (`registration.py`) and tentative devices (`tentative.py`) apply the same checks
+through `check_device_unused`. A protected device (only recovery phrases can be) may be updated,
+replaced or removed only by a caller authenticated with that very device; a device's key cannot
+be changed by `update`. Every successful operation also records the acting device's last usage,
+and is durable when it returns. The v1 API traps with the real II's messages; the v2 API returns
+its `Err` variants where the interface has one.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from dataclasses import replace as dc_replace
 from replica.canisters.internet_identity.anchors import Anchor, AnchorError, Device
 from replica.canisters.internet_identity.state import State, self_authenticating
 from replica.runtime.contract import CallContext, CanisterTrap
+from replica.storage.base import Storage
 
 PASSKEY_ALREADY_USED = "passkey with this public key is already used"
+CREDENTIAL_ID_ALREADY_USED = "passkey with this credential id is already used"
 
 
 class MutationNotAllowed(AnchorError):
@@ -24,7 +31,40 @@ class MutationNotAllowed(AnchorError):
 
 
 class KeyAlreadyUsed(AnchorError):
+    """The device's public key or credential id belongs to an identity already."""
+
+
+class CredentialIdAlreadyUsed(KeyAlreadyUsed):
     pass
+
+
+def check_key_unused(storage: Storage, pubkey: bytes) -> None:
+    """Raise KeyAlreadyUsed if any anchor holds a device with this public key."""
+    if storage.anchor_with_device_key(pubkey) is not None:
+        raise KeyAlreadyUsed(
+            f"{PASSKEY_ALREADY_USED}: expected a public key that no identity holds, found this"
+            f" {len(pubkey)}-byte public key already registered to an identity"
+        )
+
+
+def check_credential_id_unused(storage: Storage, credential_id: bytes | None, anchor_number: int | None) -> None:
+    """Raise CredentialIdAlreadyUsed if an anchor other than `anchor_number` (None: a new
+    anchor) holds a device with this WebAuthn credential id."""
+    if credential_id is None:
+        return
+    holder = storage.anchor_with_credential_id(credential_id)
+    if holder is not None and holder != anchor_number:
+        raise CredentialIdAlreadyUsed(
+            f"{CREDENTIAL_ID_ALREADY_USED}: expected a credential id that no other identity holds,"
+            f" found this {len(credential_id)}-byte credential id already registered to another identity"
+        )
+
+
+def check_device_unused(storage: Storage, device: Device, anchor_number: int | None = None) -> None:
+    """Raise KeyAlreadyUsed unless `device` may join anchor `anchor_number` (None: a new anchor):
+    its public key on no anchor at all, its credential id (if any) on no other anchor."""
+    check_key_unused(storage, device.pubkey)
+    check_credential_id_unused(storage, device.credential_id, anchor_number)
 
 
 def check_mutation_allowed(ctx: CallContext, device: Device) -> None:
@@ -41,15 +81,11 @@ class DeviceOps:
     def __init__(self, state: State) -> None:
         self.state = state
 
-    def check_key_unused(self, pubkey: bytes) -> None:
-        if self.state.storage.anchor_with_device_key(pubkey) is not None:
-            raise KeyAlreadyUsed(PASSKEY_ALREADY_USED)
-
     # Each operation mutates `anchor` (already authenticated, last usage recorded) and raises
     # AnchorError without having written anything; the caller writes the anchor.
 
     def add(self, anchor: Anchor, device: Device) -> None:
-        self.check_key_unused(device.pubkey)
+        check_device_unused(self.state.storage, device, anchor.number)
         anchor.add_device(dc_replace(device, last_usage=None))
 
     def update(self, ctx: CallContext, anchor: Anchor, pubkey: bytes, device: Device) -> None:
@@ -57,6 +93,8 @@ class DeviceOps:
         if existing is None:
             raise AnchorError("Could not find device to update, check device key")
         check_mutation_allowed(ctx, existing)
+        if device.credential_id != existing.credential_id:
+            check_credential_id_unused(self.state.storage, device.credential_id, anchor.number)
         anchor.modify_device(pubkey, device)
 
     def replace(self, ctx: CallContext, anchor: Anchor, old_pubkey: bytes, device: Device) -> None:
@@ -65,7 +103,8 @@ class DeviceOps:
             raise AnchorError(f"Device with key {old_pubkey.hex()} not found.")
         check_mutation_allowed(ctx, existing)
         if device.pubkey != old_pubkey:
-            self.check_key_unused(device.pubkey)
+            check_key_unused(self.state.storage, device.pubkey)
+        check_credential_id_unused(self.state.storage, device.credential_id, anchor.number)
         trial = Anchor(anchor.number, list(anchor.devices), anchor.metadata, anchor.name, anchor.created_at)
         trial.remove_device(old_pubkey)
         trial.add_device(dc_replace(device, last_usage=None))

@@ -10,8 +10,23 @@ Reference section 5 (CAPTCHA, registration rate limit) and section 3:
 - v2: `identity_registration_start` (rate-limited, non-anonymous, one flow per caller, flows
   expire after 5 minutes) -> `check_captcha` -> `identity_registration_finish`, which registers
   the flow's caller as a 10-minute temporary key of the new identity.
-- Token bucket `{time_per_token_ns, max_tokens}`, starting full; each registration attempt
-  costs one token.
+- Token bucket `{time_per_token_ns, max_tokens}`, starting full; in the real II each `register`
+  and `identity_registration_start` costs one token.
+
+Hardening beyond the real II (security review, issue 11), so that no caller makes the canister
+render captcha images (~26 ms of pure Python each) or spend tokens for free:
+- Every rendered image costs a token of that one bucket: `identity_registration_start`, a wrong
+  `check_captcha` answer (which, as in the real II, issues a new challenge with a new image) and
+  the legacy `create_challenge`. The legacy `register` then costs no second token when it checks
+  a challenge; without a captcha it costs one, as before. A challenge's image is rendered once,
+  when the challenge is made, and only stored afterwards. Out of tokens, `create_challenge` and a
+  wrong `check_captcha` trap "rate limit reached, try again later" (`CheckCaptchaError` has no
+  rate-limit variant) and change nothing; a right answer still passes.
+- `identity_registration_start` refuses the anonymous caller, and a caller with a flow, before
+  it takes a token: a refused call costs none.
+- Registration refuses a device whose public key or credential id an identity holds already
+  (`devices.check_device_unused`): `register` traps, `identity_registration_finish` answers
+  `InvalidAuthnMethod`, as the real II does for a used public key.
 """
 
 from __future__ import annotations
@@ -21,6 +36,7 @@ from dataclasses import dataclass, replace
 
 from replica.canisters.internet_identity import captcha
 from replica.canisters.internet_identity.anchors import Anchor, AnchorError, Device
+from replica.canisters.internet_identity.devices import KeyAlreadyUsed, check_device_unused
 from replica.canisters.internet_identity.state import State, is_anonymous, self_authenticating
 from replica.runtime.contract import CallContext, CanisterTrap
 
@@ -28,6 +44,7 @@ SECOND_NS = 1_000_000_000
 CAPTCHA_CHALLENGE_LIFETIME_NS = 300 * SECOND_NS
 FLOW_EXPIRATION_NS = 300 * SECOND_NS
 CHALLENGE_KEY_LENGTH = 10
+RATE_LIMIT_REACHED = "rate limit reached, try again later"
 
 
 class RateLimitExceeded(Exception):
@@ -59,10 +76,17 @@ class TokenBucket:
         self.tokens = min(self.tokens, s.max_tokens)
 
     def take(self, now: int) -> None:
+        """Spend one token, or raise RateLimitExceeded having spent none."""
         self._refill(now)
         if self.tokens <= 0:
             raise RateLimitExceeded()
         self.tokens -= 1
+
+    def take_or_trap(self, now: int) -> None:
+        try:
+            self.take(now)
+        except RateLimitExceeded:
+            raise CanisterTrap(RATE_LIMIT_REACHED) from None
 
     def current(self, now: int) -> int:
         self._refill(now)
@@ -110,6 +134,7 @@ class Registration:
         return current * ref_ns * 100 > reference * cur_ns * (100 + trigger.threshold_pct)
 
     def _new_captcha(self) -> tuple[str, str]:
+        """(png_base64, solution) of a new challenge: the only place an image is rendered."""
         return captcha.create_captcha(self.state.random, dummy=self.state.dummy_captcha)
 
     def _prune_challenges(self, now: int) -> None:
@@ -127,6 +152,7 @@ class Registration:
                 break
         else:
             raise CanisterTrap("Could not find a new key after 10 tries")
+        self.bucket.take_or_trap(now)  # the last check: a trap spends no token
         png_base64, solution = self._new_captcha()
         self.challenges[key] = Challenge(solution, now)
         return {"png_base64": png_base64, "challenge_key": key}
@@ -173,14 +199,17 @@ class Registration:
         device = replace(device, last_usage=now)
         try:
             Anchor(number=0).add_device(device)
+            check_device_unused(self.state.storage, device)
+        except KeyAlreadyUsed as err:
+            raise CanisterTrap(str(err)) from None
         except AnchorError as err:
             raise CanisterTrap(f"failed to register anchor: {err}") from None
-        try:
-            self.bucket.take(now)
-        except RateLimitExceeded:
-            raise CanisterTrap("rate limit reached, try again later") from None
-        if self.captcha_required(now) and not self._check_challenge(now, key, chars):
-            return {"bad_challenge": None}
+        if self.captcha_required(now):
+            # The challenge's token was spent by `create_challenge`, which rendered its image.
+            if not self._check_challenge(now, key, chars):
+                return {"bad_challenge": None}
+        else:
+            self.bucket.take_or_trap(now)
         number = self._create_anchor(now, device, None)
         if number is None:
             return {"canister_full": None}
@@ -201,19 +230,20 @@ class Registration:
         return {"CheckCaptcha": {"captcha_png_base64": flow.png_base64}}
 
     def start(self, ctx: CallContext) -> dict:
+        # Refusals come before the token (the real II takes it first): a refused call costs none.
+        if is_anonymous(ctx.caller):
+            return {"Err": {"InvalidCaller": None}}
         now = ctx.time_ns
         self._prune_flows(now)
         pending = sum(1 for f in self.flows.values() if f.solution is not None)
         if pending >= self.state.settings.max_unsolved_captchas:
             raise CanisterTrap("too many inflight captchas")
+        if ctx.caller.raw in self.flows:
+            return {"Err": {"AlreadyInProgress": None}}
         try:
             self.bucket.take(now)
         except RateLimitExceeded:
             return {"Err": {"RateLimitExceeded": None}}
-        if is_anonymous(ctx.caller):
-            return {"Err": {"InvalidCaller": None}}
-        if ctx.caller.raw in self.flows:
-            return {"Err": {"AlreadyInProgress": None}}
         flow = Flow(created=now)
         if self.captcha_required(now):
             flow.png_base64, flow.solution = self._new_captcha()
@@ -228,6 +258,8 @@ class Registration:
         if flow.solution is None:
             return {"Err": {"UnexpectedCall": {"next_step": self.next_step(flow)}}}
         if not captcha.check_solution(solution, flow.solution):
+            # As in the real II, a wrong answer gets a new challenge; its image costs a token.
+            self.bucket.take_or_trap(ctx.time_ns)
             flow.png_base64, flow.solution = self._new_captcha()
             return {"Err": {"WrongSolution": {"new_captcha_png_base64": flow.png_base64}}}
         flow.solution, flow.png_base64 = None, ""
@@ -248,6 +280,7 @@ class Registration:
             return {"Err": {"StorageError": "Name is too long. Maximum length of name is 128."}}
         device = replace(device, last_usage=now)
         try:
+            check_device_unused(self.state.storage, device)
             number = self._create_anchor(now, device, name)
         except AnchorError as err:
             return {"Err": {"InvalidAuthnMethod": str(err)}}

@@ -3,9 +3,12 @@
 Reference section 5 (tentative device): an authenticated device opens a 15-minute window; a new
 device proposes itself and gets a 6-digit code (`u32 % 1_000_000`, zero padded); the old device
 confirms the code; 3 wrong codes drop the registration; one tentative device at a time; at most
-10 000 anchors in registration mode. The v2 API (`authn_method_registration_mode_*`,
-`authn_method_register`, `authn_method_confirm`) shares this state and adds a registration id of
-exactly 5 ASCII alphanumerics, looked up by `lookup_by_registration_mode_id`.
+10 000 anchors in registration mode. A device whose public key any identity holds, or whose
+credential id another identity holds, is refused ("used": the interface's one "passkey already
+used" result covers both); confirming re-checks, since the key may have been taken meanwhile.
+The v2 API (`authn_method_registration_mode_*`, `authn_method_register`, `authn_method_confirm`)
+shares this state and adds a registration id of exactly 5 ASCII alphanumerics, looked up by
+`lookup_by_registration_mode_id`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from replica.canisters.internet_identity.anchors import Device
+from replica.canisters.internet_identity.devices import KeyAlreadyUsed, check_device_unused
 from replica.canisters.internet_identity.state import State
 from replica.runtime.contract import CanisterTrap
 
@@ -93,7 +97,9 @@ class TentativeDevices:
             return "mode_off", 0
         if reg.device is not None:
             return "another", 0
-        if self.state.storage.anchor_with_device_key(device.pubkey) is not None:
+        try:
+            check_device_unused(self.state.storage, device, number)
+        except KeyAlreadyUsed:
             return "used", 0
         rand = int.from_bytes(self.state.random(4), "big")
         reg.device, reg.code, reg.failed_attempts = device, f"{rand % 1_000_000:06d}", 0
