@@ -60,6 +60,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="an origin the whoami demo canister lists in its "
                              "/.well-known/ii-alternative-origins, so dapps there may use it as "
                              "derivationOrigin (repeatable; at most 10)")
+    add_server_flags(parser)
     return parser.parse_args(argv)
 
 
@@ -96,6 +97,48 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _positive(kind: type):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
+        return value
+    return parse
+
+
+def add_server_flags(parser: argparse.ArgumentParser) -> None:
+    """The HTTP server's limits (replica.http.server); defaults from `Config`."""
+    defaults = Config()
+    group = parser.add_argument_group("connection limits")
+    group.add_argument("--max-connections", type=_positive(int), default=None, metavar="N",
+                       help="connections served at once; past it a new one takes the place of the "
+                            "oldest idle one, else is answered 503 (default: from the open-files "
+                            "limit, ulimit -n; environment: II_MAX_CONNECTIONS)")
+    for flag, field, what in (("--header-timeout", "header_timeout", "a request's headers"),
+                              ("--body-timeout", "body_timeout", "a request's body"),
+                              ("--keep-alive-timeout", "keep_alive_timeout",
+                               "an idle keep-alive connection before it is closed"),
+                              ("--send-timeout", "send_timeout",
+                               "a client that reads nothing of a response before it is cut off")):
+        group.add_argument(flag, type=_positive(float), default=getattr(defaults, field), metavar="SECONDS",
+                           help=f"seconds allowed for {what} (default: %(default)s)")
+
+
+def apply_server_flags(args: argparse.Namespace, environ: dict[str, str], config: Config) -> Config:
+    maximum = args.max_connections
+    if maximum is None and environ.get("II_MAX_CONNECTIONS"):
+        try:
+            maximum = _positive(int)(environ["II_MAX_CONNECTIONS"])
+        except argparse.ArgumentTypeError as exc:
+            raise SystemExit(f"serve.py: error: II_MAX_CONNECTIONS: {exc}") from None
+    return replace(config, max_connections=maximum, header_timeout=args.header_timeout,
+                   body_timeout=args.body_timeout, keep_alive_timeout=args.keep_alive_timeout,
+                   send_timeout=args.send_timeout)
+
+
 def startup_banner(config: Config, canister_lines: list[str]) -> str:
     ii = config.ii_canister_id
     lines = [*canister_lines,
@@ -112,7 +155,7 @@ def startup_banner(config: Config, canister_lines: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    config = build_config(args, dict(os.environ))
+    config = apply_server_flags(args, dict(os.environ), build_config(args, dict(os.environ)))
     sock = bind(config.host, config.port)
     import uvicorn
 
@@ -124,11 +167,20 @@ def main(argv: list[str] | None = None) -> None:
         app, canister_lines = create_app(config)
     except StorageError as exc:
         raise SystemExit(f"serve.py: {exc}") from None
+    from replica.http.server import ConnectionGate, ServerLimits
+
+    limits = ServerLimits.for_config(config)  # after create_app: counts the files it keeps open
+    gate = ConnectionGate(limits)
     print(startup_banner(config, canister_lines), flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           lifespan="on", http="httptools"))
+    print(f"connections: at most {limits.max_connections} at once; deadlines: headers "
+          f"{limits.header_timeout:g} s, body {limits.body_timeout:g} s, idle keep-alive "
+          f"{limits.keep_alive_timeout:g} s, stalled download {limits.send_timeout:g} s", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                           http=gate.protocol_class(),
+                                           timeout_keep_alive=limits.keep_alive_timeout,
+                                           timeout_graceful_shutdown=10))
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        asyncio.run(server.serve(sockets=[gate.listener(sock)]))
     except KeyboardInterrupt:
         pass
 

@@ -6,31 +6,74 @@ Routing, as a local `dfx` replica does it:
   that canister's web front. The II canister's front is the frontend (`replica.http.static`);
   other canisters answer through their `http_request`.
 - `http://localhost:<port>/` with no canister: a short page listing what is hosted.
+
+Outside `/api/` only GET and HEAD are served; odd requests (control characters in the path, an
+over-long target, a malformed Host, a `?canisterId=` or `<label>.localhost` that is no canister
+id) get a 4xx with a plain-text reason that quotes the request percent-encoded. Every plain-text
+answer carries `X-Content-Type-Options: nosniff`, every HTML page of the II origin its CSP and
+`X-Frame-Options: DENY`. Large static files are streamed in chunks (`FileResponse`).
 """
 
 from __future__ import annotations
 
 import html
+import logging
+import os
+import re
 from typing import Any, Awaitable, Callable, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from replica.config import Config
-from replica.http.static import MIME_TYPES, Response, StaticSite
+from replica.http.static import MIME_TYPES, FileResponse, Response, StaticSite
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+log = logging.getLogger(__name__)
+
+TEXT = "text/plain; charset=utf-8"
+# Bounds of a request target outside /api/ (longer ones are answered 414, not looked up).
+MAX_TARGET_BYTES = 4096
+MAX_SEGMENT_BYTES = 255
+# Chunks a streamed static file is sent in: what a client that reads nothing makes us hold.
+FILE_CHUNK_BYTES = 256 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A Host header: a DNS-style name or a bracketed IPv6 address, with an optional port.
+_HOST = re.compile(r"(?:[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?")
+_PORT = re.compile(r":(\d{1,5})$")
+# Headers of a canister's reply that the gateway sets itself (framing) and never copies.
+_HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"})
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]{0,8192}")
+
 
 class Gateway(Protocol):
-    """A canister's web front, for canisters other than II (the whoami demo dapp)."""
+    """A canister's web front, for canisters other than II (the whoami demo dapp). `path` is the
+    request target as sent (percent-encoded, with its query), the url `http_request` gets."""
 
     def http_get(self, canister_id: str, path: str, headers: dict[str, str]) -> Response | None: ...
 
 
+class BadRequest(Exception):
+    """A request this app refuses: answered `status` with the plain-text `text`."""
+
+    def __init__(self, status: int, text: str):
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+def shown(text: str, limit: int = 160) -> str:
+    """`text` (a path, a header) as an error message may quote it: percent-encoded, so no control
+    character, markup or invalid UTF-8 is echoed, and cut at `limit` characters."""
+    quoted = quote(text, safe="/:@!$'()*+,;=-._~", errors="surrogateescape")
+    return quoted if len(quoted) <= limit else quoted[:limit] + "..."
+
+
 def canister_from_host(host: str) -> str | None:
-    name = host.split(":", 1)[0].lower()
+    name = host.split(":", 1)[0].lower().rstrip(".")
     if name.endswith(".localhost"):
         label = name[: -len(".localhost")]
         # `<id>.localhost` and `<anything>.<id>.localhost` both name the canister <id>.
@@ -38,8 +81,28 @@ def canister_from_host(host: str) -> str | None:
     return None
 
 
-def plain(status: int, text: str) -> Response:
-    return Response(status, [("content-type", "text/plain; charset=utf-8")], text.encode())
+def valid_canister_id(text: str) -> str | None:
+    """The canonical text of the principal `text` names, or None when it names none."""
+    from ic.errors import PrincipalError
+    from ic.principal import Principal
+
+    try:
+        return Principal.from_text(text).to_text()
+    except (PrincipalError, ValueError, TypeError):
+        return None
+
+
+def plain(status: int, text: str, headers: list[tuple[str, str]] | None = None) -> Response:
+    """A plain-text answer (errors, refusals): never sniffed as anything else by a browser."""
+    return Response(status, [("content-type", TEXT), ("x-content-type-options", "nosniff"), *(headers or [])],
+                    text.encode("utf-8", "replace"))
+
+
+def directory_csp(port: int | str) -> str:
+    # No script, style inline only. Frames of this replica's origins only: a test embeds the II
+    # page here to check that the page refuses to be framed.
+    return (f"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+            f"frame-ancestors 'none'; frame-src http://localhost:{port} http://*.localhost:{port}")
 
 
 class App:
@@ -65,49 +128,139 @@ class App:
                 await self.api(scope, receive, send)
             return
         method = scope["method"]
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if method not in ("GET", "HEAD"):
-            await self._send(send, Response(405, [("allow", "GET, HEAD"),
-                                                  ("content-type", "text/plain; charset=utf-8")],
-                                            b"method not allowed"), head=False)
-            return
-        response = self.route(path, scope.get("query_string", b"").decode("latin-1"), headers)
+        try:
+            response = self._respond(scope, method, path)
+        except BadRequest as refusal:
+            response = plain(refusal.status, refusal.text)
+        except Exception:  # a bug: answer, and say where to look, instead of a bare 500
+            log.exception("internal error while serving %s %s", method, shown(path))
+            response = plain(500, "Internal error in the replica; see its log.")
         await self._send(send, response, head=method == "HEAD")
 
-    def route(self, path: str, query: str, headers: dict[str, str]) -> Response:
-        canister = (canister_from_host(headers.get("host", "")) or parse_qs(query).get("canisterId", [None])[0]
-                    # An asset of a page opened as `localhost/?canisterId=<id>` (as `dfx` does).
-                    or parse_qs(urlsplit(headers.get("referer", "")).query).get("canisterId", [None])[0])
+    def _respond(self, scope: Scope, method: str, path: str) -> Response | FileResponse:
+        hosts = [v for k, v in scope["headers"] if k.lower() == b"host"]
+        if len(hosts) > 1:
+            raise BadRequest(400, "Bad Request: more than one Host header.")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if method not in ("GET", "HEAD"):
+            return Response(405, [("allow", "GET, HEAD"), ("content-type", TEXT),
+                                  ("x-content-type-options", "nosniff")],
+                            f"Method Not Allowed: {shown(method, 32)}; this origin answers GET and HEAD "
+                            f"(the IC HTTP interface is under /api/).".encode())
+        query = scope.get("query_string", b"").decode("latin-1")
+        raw_path = scope.get("raw_path") or path.encode("utf-8", "surrogateescape")
+        target = raw_path.decode("latin-1") + (f"?{query}" if query else "")
+        return self.route(path, query, headers, raw_path=target)
+
+    def route(self, path: str, query: str, headers: dict[str, str], *, raw_path: str | None = None
+              ) -> Response | FileResponse:
+        """The answer for a GET of `path`; `raw_path` is the request target as sent (what a
+        canister's `http_request` gets as its url; `path` when not given). Refusals of odd
+        requests raise `BadRequest`."""
+        self._check(path, query, headers)
+        canister = self._canister(query, headers)
         if canister is None and path == "/":
-            return self._directory(headers.get("host", f"localhost:{self.config.port}"))
+            return self._directory(headers.get("host", ""))
         if canister is None or canister == self.config.ii_canister_id:
             # Asset requests of the II page on `localhost?canisterId=` arrive without the query.
             response = self.site.get(path, headers)
         elif self.gateway is not None:
-            response = self.gateway.http_get(canister, path, headers)
+            response = self.gateway.http_get(canister, raw_path if raw_path is not None else path, headers)
         else:
             response = None
         if response is None:
             if canister is not None and canister not in self.canister_names:
-                return plain(404, f"canister {canister} is not hosted by this replica")
-            return plain(404, f"not found: {path}")
+                return plain(404, f"Not Found: canister {canister} is not hosted by this replica.")
+            return plain(404, f"Not Found: {shown(path)}")
         return response
 
+    @staticmethod
+    def _check(path: str, query: str, headers: dict[str, str]) -> None:
+        if len(path.encode("utf-8", "surrogateescape")) + len(query) > MAX_TARGET_BYTES:
+            raise BadRequest(414, f"URI Too Long: the request target is longer than {MAX_TARGET_BYTES} bytes.")
+        if any(len(segment.encode("utf-8", "surrogateescape")) > MAX_SEGMENT_BYTES for segment in path.split("/")):
+            raise BadRequest(414, f"URI Too Long: a path segment is longer than {MAX_SEGMENT_BYTES} bytes.")
+        if _CONTROL.search(path):
+            raise BadRequest(400, f"Bad Request: the path {shown(path)} has a control character "
+                                  f"(%00-%1F or %7F) in it.")
+        if not path.startswith("/"):
+            raise BadRequest(400, f"Bad Request: the path {shown(path)} does not start with '/'.")
+        host = headers.get("host", "")
+        if host and not _HOST.fullmatch(host):
+            raise BadRequest(400, f"Bad Request: the Host header {shown(host, 80)} is not a host name "
+                                  f"with an optional port.")
+
+    def _canister(self, query: str, headers: dict[str, str]) -> str | None:
+        """The canister a request is for: its host's `<id>.localhost`, else `?canisterId=`, else
+        the `?canisterId=` of the page it comes from (its Referer). Named but malformed: 400."""
+        label = canister_from_host(headers.get("host", ""))
+        if label is not None:
+            canister = valid_canister_id(label)
+            if canister is None:
+                raise BadRequest(400, f"Bad Request: the host {shown(headers['host'], 80)} names no canister: "
+                                      f"{shown(label, 80)} is not a canister id.")
+            return canister
+        named = parse_qs(query, keep_blank_values=True).get("canisterId")
+        if named:
+            canister = valid_canister_id(named[0])
+            if canister is None:
+                raise BadRequest(400, f"Bad Request: ?canisterId={shown(named[0], 80)} is not a canister id.")
+            return canister
+        # An asset of a page opened as `localhost/?canisterId=<id>` (as `dfx` does): a hint only.
+        try:
+            named = parse_qs(urlsplit(headers.get("referer", "")).query).get("canisterId")
+        except ValueError:
+            return None
+        return valid_canister_id(named[0]) if named else None
+
     def _directory(self, host: str) -> Response:
-        port = host.rsplit(":", 1)[-1] if ":" in host else str(self.config.port)
+        match = _PORT.search(host)
+        port = match.group(1) if match else str(self.config.port)
         items = "".join(
-            f'<li>{html.escape(name)}: <a href="http://{cid}.localhost:{port}/">{cid}</a></li>'
+            f'<li>{html.escape(name)}: <a href="http://{html.escape(cid)}.localhost:{port}/">{html.escape(cid)}</a></li>'
             for cid, name in self.canister_names.items())
         body = (f"<!doctype html><meta charset=utf-8><title>Local replica</title>"
                 f"<h1>Local replica</h1><p>Hosted canisters:</p><ul>{items}</ul>").encode()
-        return Response(200, [("content-type", MIME_TYPES[".html"])], body)
+        return Response(200, [("content-type", MIME_TYPES[".html"]),
+                              ("content-security-policy", directory_csp(port)),
+                              ("x-frame-options", "DENY"), ("x-content-type-options", "nosniff"),
+                              ("referrer-policy", "same-origin")], body)
 
     @staticmethod
-    async def _send(send: Send, response: Response, *, head: bool) -> None:
+    async def _send(send: Send, response: Response | FileResponse, *, head: bool) -> None:
+        if isinstance(response, FileResponse):
+            await App._send_file(send, response, head=head)
+            return
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else response.body})
+
+    @staticmethod
+    async def _send_file(send: Send, response: FileResponse, *, head: bool) -> None:
+        """Stream the file in chunks: each `send` waits while the client's connection is full
+        (uvicorn's flow control), so a client that reads slowly holds one chunk, not the file."""
+        try:
+            file = open(response.path, "rb")
+        except OSError:
+            await App._send(send, plain(404, "Not Found: the file is gone."), head=head)
+            return
+        with file:
+            size = os.fstat(file.fileno()).st_size
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+            headers.append((b"content-length", str(size).encode()))
+            await send({"type": "http.response.start", "status": response.status, "headers": headers})
+            remaining = 0 if head else size
+            if remaining == 0:
+                await send({"type": "http.response.body", "body": b""})
+                return
+            while remaining > 0:
+                chunk = file.read(min(FILE_CHUNK_BYTES, remaining))
+                if not chunk:  # the file shrank while being sent: the connection is closed short
+                    log.warning("%s shrank while it was being sent", response.path)
+                    return
+                remaining -= len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})
 
     @staticmethod
     async def _lifespan(receive: Receive, send: Send) -> None:
@@ -127,13 +280,30 @@ class CanisterGateway:
         self._by_id = {str(c.canister_id.to_text()): c for c in canisters.values()}
 
     def http_get(self, canister_id: str, path: str, headers: dict[str, str]) -> Response | None:
+        """`path` is the request target as sent (percent-encoded, with its query), as the IC's
+        gateway passes it to `http_request`."""
         canister = self._by_id.get(canister_id)
         if canister is None or not hasattr(canister, "http_request"):
             return None
-        reply = canister.http_request({"method": "GET", "url": path, "headers": list(headers.items()),
-                                       "body": b""})
-        return Response(int(reply["status_code"]), [(str(k), str(v)) for k, v in reply["headers"]],
-                        bytes(reply["body"]))
+        try:
+            reply = canister.http_request({"method": "GET", "url": path, "headers": list(headers.items()),
+                                           "body": b""})
+            status = int(reply["status_code"])
+            body = bytes(reply["body"])
+            reply_headers = [(str(k), str(v)) for k, v in reply["headers"]]
+        except Exception as exc:  # a canister's failure is its own: answer it, keep serving
+            log.warning("canister %s failed to answer http_request for %s: %s", canister_id, shown(path), exc)
+            return plain(502, f"Bad Gateway: canister {canister_id} failed to answer this request "
+                              f"({type(exc).__name__}).")
+        if not 100 <= status <= 599:
+            return plain(502, f"Bad Gateway: canister {canister_id} answered with status {status}.")
+        kept = [(k, v) for k, v in reply_headers if k.lower() not in _HOP_HEADERS
+                and _HEADER_NAME.fullmatch(k) and _HEADER_VALUE.fullmatch(v)]
+        names = {k.lower() for k, _ in kept}
+        content_type = next((v for k, v in kept if k.lower() == "content-type"), "")
+        if (status >= 400 or content_type.startswith("text/plain")) and "x-content-type-options" not in names:
+            kept.append(("x-content-type-options", "nosniff"))  # an error text is never sniffed as HTML
+        return Response(status, kept, body)
 
 
 def create_app(config: Config) -> tuple[App, list[str]]:

@@ -42,6 +42,14 @@ class Config:
     static_root: Path = Path(__file__).resolve().parent.parent
     # Extra origins whoami's /.well-known/ii-alternative-origins lists (tests change it).
     alternative_origins: tuple[str, ...] = ()
+    # The HTTP server's deadlines, in seconds (replica.http.server): a request's headers, its
+    # body, an idle keep-alive connection, a client that reads nothing of a response.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
+    send_timeout: float = 60.0
+    # Connections served at once; None: derived from the file-descriptor limit (RLIMIT_NOFILE).
+    max_connections: int | None = None
     # Serve a database that has been served with dummy auth even though dummy auth is now off.
     accept_dummy_auth_db: bool = False
     # Bounds of the ingress history (replica.certification.request_status).

@@ -31,6 +31,8 @@ class Response:
         headers = list(CORS_HEADERS)
         if self.content_type is not None:
             headers.append((b"content-type", self.content_type.encode()))
+        # Every answer means exactly its content type: a plain-text refusal is never sniffed as HTML.
+        headers.append((b"x-content-type-options", b"nosniff"))
         headers.append((b"content-length", str(len(self.body)).encode()))
         headers.extend(self.headers)
         return headers

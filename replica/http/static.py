@@ -6,7 +6,12 @@ What the real II's asset canister does for its page, for a local replica:
 - `/app.zip`: the Python of `app/` and `ic/`, zipped at start-up, unpacked by PyScript in the page;
 - `/static/...` files with their MIME types (`application/wasm` for streaming compilation),
   precompressed `.br` / `.gz` bodies when the browser accepts them, immutable caching for the
-  versioned vendor folders and revalidation (ETag / 304) for everything else;
+  versioned vendor folders and revalidation (ETag / 304) for everything else; only the files the
+  page loads (`STATIC_ALLOWLIST`: its css, images, boot script and the vendored runtime), never
+  hidden files, `node_modules`, the demo dapp's sources (the whoami canister serves the built
+  demo from `static/vendor/demo` at its own origin) or anything else under `static/`;
+- files larger than `SMALL_FILE_BYTES` as a `FileResponse`, streamed in chunks by `replica.app`
+  (a client that reads slowly holds one chunk, not the whole wasm); small ones from memory;
 - the security headers of the real II page (ii-facts section 7): a strict CSP, relaxed only by
   `dev_csp`; `frame-ancestors 'none'`; no `Cross-Origin-Opener-Policy`, so a dapp's popup keeps
   its `window.opener`.
@@ -19,8 +24,10 @@ import hashlib
 import io
 import json
 import mimetypes
+import os
 import re
 import zipfile
+from stat import S_ISREG
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -51,6 +58,29 @@ BUNDLED_SUFFIXES = (".py", ".txt")  # modules and the data files they read with 
 PAGE_PATHS = ("/", "/index.html", "/authorize", "/pair")
 # The versioned vendor folders: their names change whenever their content does.
 VERSIONED = re.compile(r"^static/vendor/[a-z-]+-\d[\w.]*(/|\.mjs$)")
+# What the page loads under /static/ (index.html, static/boot.js, pyscript.toml, app/main.py,
+# app/ui): one regular expression per kind of file, on the path relative to the site's root.
+# File names are plain (letters, digits, `_`, `-`, `.`; no leading dot), so hidden files,
+# `node_modules`, the demo dapp's sources, setup's own outputs and odd names never match.
+_NAME = r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}"
+_VERSION = r"\d[A-Za-z0-9_.]{0,31}"
+STATIC_ALLOWLIST = tuple(re.compile(pattern) for pattern in (
+    r"static/boot\.js",                                             # the page's boot script
+    rf"static/{_NAME}\.(?:svg|png|ico)",                            # logo, favicon
+    rf"static/css/{_NAME}\.(?:css|svg|png|woff2)",                  # the style sheet and its assets
+    rf"static/vendor/pyodide-{_VERSION}/{_NAME}\.(?:mjs|js|wasm|json|zip)",   # the Python runtime
+    rf"static/vendor/pyscript-{_VERSION}/{_NAME}\.(?:js|css)",      # PyScript and its chunks
+    rf"static/vendor/noble-bls-{_VERSION}\.mjs",                    # the BLS verifier bundle
+    rf"static/vendor/wheels/{_NAME}\.whl",                          # cbor2, segno
+))
+# Files up to this size are answered from memory (cached while unchanged); larger ones streamed.
+SMALL_FILE_BYTES = 256 * 1024
+SMALL_FILE_CACHE_BYTES = 16 * 1024 * 1024
+
+
+def allowed_static_path(relative: str) -> bool:
+    """Whether `relative` (e.g. `static/css/app.css`) is a file the II page may load."""
+    return any(pattern.fullmatch(relative) for pattern in STATIC_ALLOWLIST)
 
 
 @dataclass(frozen=True)
@@ -58,6 +88,21 @@ class Response:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+
+
+@dataclass(frozen=True)
+class FileResponse:
+    """A 200 whose body is the file at `path` (`size` bytes when looked at), streamed by the ASGI
+    glue in chunks; `body` reads it whole, for tests and callers that want bytes."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    path: Path
+    size: int
+
+    @property
+    def body(self) -> bytes:
+        return self.path.read_bytes()
 
 
 def content_security_policy(dev_csp: bool, port: int | None = None) -> str:
@@ -173,8 +218,10 @@ class StaticSite:
         self._index = render_index((self.root / "index.html").read_text(), config).encode()
         self._bundle = build_app_bundle(self.root)
         self._bundle_etag = etag_of(self._bundle)
+        self._small: dict[Path, tuple[tuple[int, int], bytes]] = {}
+        self._small_bytes = 0
 
-    def get(self, path: str, headers: dict[str, str]) -> Response | None:
+    def get(self, path: str, headers: dict[str, str]) -> Response | FileResponse | None:
         """The response for a GET of `path`, or None when this site has no such path."""
         if path in PAGE_PATHS:
             return self._page()
@@ -183,10 +230,10 @@ class StaticSite:
         if path == "/pyscript.toml":
             return self._file(self.root / "pyscript.toml", "pyscript.toml", headers)
         if path.startswith("/static/"):
-            relative = PurePosixPath(path.lstrip("/"))
-            if ".." in relative.parts or relative.name.startswith("."):
+            relative = path[1:]
+            if not allowed_static_path(relative):
                 return None
-            return self._file(self.root / relative, relative.as_posix(), headers)
+            return self._file(self.root / PurePosixPath(relative), relative, headers)
         if path == "/favicon.ico":
             return self._file(self.root / "static" / "favicon.ico", "static/favicon.ico", headers)
         return None
@@ -197,14 +244,18 @@ class StaticSite:
                               *security_headers(self.config)], self._index)
 
     def _cached(self, body: bytes, etag: str, suffix: str, request: dict[str, str]) -> Response:
-        headers = [("etag", etag), ("cache-control", REVALIDATE)]
+        headers = [("etag", etag), ("cache-control", REVALIDATE), ("x-content-type-options", "nosniff")]
         if request.get("if-none-match") == etag:
             return Response(304, headers, b"")
         return Response(200, [("content-type", MIME_TYPES.get(suffix, "application/octet-stream")),
                               *headers], body)
 
-    def _file(self, path: Path, relative: str, request: dict[str, str]) -> Response | None:
-        if not path.is_file():
+    def _file(self, path: Path, relative: str, request: dict[str, str]) -> Response | FileResponse | None:
+        try:
+            stat = path.stat()
+        except (OSError, ValueError):
+            return None
+        if not S_ISREG(stat.st_mode):
             return None
         suffix = path.suffix
         content_type = MIME_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -213,13 +264,38 @@ class StaticSite:
                    ("cache-control", IMMUTABLE if immutable else REVALIDATE),
                    ("vary", "accept-encoding"),
                    ("x-content-type-options", "nosniff")]
-        stat = path.stat()
+        if content_type.startswith("text/html"):
+            headers.extend(h for h in security_headers(self.config) if h[0] != "x-content-type-options")
         etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
         headers.append(("etag", etag))
         if not immutable and request.get("if-none-match") == etag:
             return Response(304, headers, b"")
         for compressed_suffix, encoding in pick_encoding(request.get("accept-encoding", "")):
             variant = path.with_name(path.name + compressed_suffix)
-            if variant.is_file():
-                return Response(200, [*headers, ("content-encoding", encoding)], variant.read_bytes())
-        return Response(200, headers, path.read_bytes())
+            try:
+                variant_stat = variant.stat()
+            except OSError:
+                continue
+            if S_ISREG(variant_stat.st_mode):
+                return self._body(variant, variant_stat, [*headers, ("content-encoding", encoding)])
+        return self._body(path, stat, headers)
+
+    def _body(self, path: Path, stat: os.stat_result, headers: list[tuple[str, str]]) -> Response | FileResponse:
+        """A 200 with the file's content: from memory when small, else streamed from disk."""
+        if stat.st_size > SMALL_FILE_BYTES:
+            return FileResponse(200, headers, path, stat.st_size)
+        key = (stat.st_mtime_ns, stat.st_size)
+        cached = self._small.get(path)
+        if cached is not None and cached[0] == key:
+            return Response(200, headers, cached[1])
+        try:
+            body = path.read_bytes()
+        except OSError:
+            return FileResponse(200, headers, path, stat.st_size)  # answered 404 if it is gone
+        if cached is not None:
+            self._small_bytes -= len(cached[1])
+            del self._small[path]
+        if self._small_bytes + len(body) <= SMALL_FILE_CACHE_BYTES:
+            self._small[path] = (key, body)
+            self._small_bytes += len(body)
+        return Response(200, headers, body)
