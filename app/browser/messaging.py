@@ -2,6 +2,8 @@
 
 Executes the effects of `app.protocol.AuthorizeSession`; see that package for the value rules
 (`Uint8Array` arrives as memoryview, `bigint` as an int, `BigIntValue` leaves as `BigInt`).
+Incoming data is read by `read_data` within the limits of `app.protocol.messages`, never by a
+whole `to_py()`, so a flood of huge junk costs a bounded amount per message (issue 11 item 7).
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 import js
-from pyodide.ffi import JsException, create_once_callable, create_proxy, to_js
+from pyodide.ffi import JsException, JsProxy, create_once_callable, create_proxy, to_js
 
-from app.protocol import BigIntValue, IncomingMessage
+from app.protocol import MESSAGE_FIELDS, BigIntValue, IncomingMessage, Unreadable
 from app.protocol.alternative_origins import AlternativeOriginsResponse
+from app.protocol.messages import CONTAINER_COST, MAX_BINARY_BYTES, MAX_DEPTH, MAX_STRING_CHARS, MAX_VALUES
 
 from app.browser.interop import buffer_bytes, to_js_object
 
@@ -38,14 +41,43 @@ def post_to_opener(message: dict, target_origin: str) -> None:
                            target_origin)
 
 
+def read_data(data: Any) -> Any:
+    """`event.data` as `IncomingMessage.data`: of objects only the `MESSAGE_FIELDS`, at most
+    `MAX_VALUES` values, each container checked by size before it is converted (`Unreadable` in
+    the place of what is not read), so a message costs a bounded number of FFI calls."""
+    return _read(data, [MAX_VALUES], 0)
+
+
+def _read(value: Any, budget: list[int], depth: int) -> Any:
+    if not isinstance(value, JsProxy):  # already Python: str, int, float, bool, None, jsnull
+        if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
+            return Unreadable(f"a string of {len(value)} characters")
+        return value
+    budget[0] -= CONTAINER_COST
+    if budget[0] < 0 or depth >= MAX_DEPTH:
+        return Unreadable("a value nested too deep or too large")
+    if js.ArrayBuffer.isView(value):
+        if value.byteLength > MAX_BINARY_BYTES:
+            return Unreadable(f"a typed array of {value.byteLength} bytes")
+        return value.to_py()  # a memoryview
+    if js.Array.isArray(value):
+        if value.length > budget[0]:
+            return Unreadable(f"an array of {value.length} items")
+        budget[0] -= value.length
+        return [_read(item, budget, depth + 1) for item in value.to_py(depth=1)]  # nested ones stay proxies
+    if value.typeof == "object" and js.Object.getPrototypeOf(value) == js.Object.prototype:
+        names = [name for name in MESSAGE_FIELDS if js.Object.hasOwn(value, name)]  # never all its keys
+        budget[0] -= len(names)
+        return {name: _read(js.Reflect.get(value, name), budget, depth + 1) for name in names}
+    return Unreadable("a " + str(js.Object.prototype.toString.call(value))[8:-1])  # Map, Set, Date, Blob...
+
+
 def listen(handler: Callable[[IncomingMessage], None]) -> None:
     global _listener
 
     def on_message(event: Any) -> None:
-        data = event.data
-        if hasattr(data, "to_py"):
-            data = data.to_py()
         from_opener = has_opener() and event.source == js.window.opener
+        data = read_data(event.data) if from_opener else None  # the session ignores the others
         handler(IncomingMessage(data, str(event.origin), from_opener))
 
     _listener = create_proxy(on_message)

@@ -14,10 +14,14 @@ The sequence (ii-facts §1, §1b; issue 5 item 6):
 2. From the opener only (others are ignored, as are messages from II's own origin):
    - legacy `authorize-client` -> validated; an invalid one is answered with
      `authorize-client-failure` naming the field, to the sender's origin, and ends the session;
-   - JSON-RPC -> the ICRC channel is bound to the sender's origin; `icrc29_status` is answered
-     `"ready"` and keeps the channel alive (timer `heartbeat`, 10 s); ICRC-25 queries are answered;
-     `icrc34_delegation` carries the request (invalid params -> -32602).
+   - JSON-RPC -> `icrc29_status` or `icrc34_delegation` binds the ICRC channel to the sender's
+     origin; `icrc29_status` is answered `"ready"` and keeps the channel alive (timer `heartbeat`,
+     10 s); ICRC-25 queries are answered; `icrc34_delegation` carries the request (invalid params ->
+     -32602). Queries and unknown methods before that are answered where they came from but bind
+     nothing and stop no timer, so they cannot shut out a later request of either protocol.
    Later `authorize-client` duplicates are ignored (AuthClient sends one per `authorize-ready`).
+   Anything else is junk: ignored at O(1) cost, starting no timer and storing nothing (issue 11
+   item 7), so the first request after any flood is served, or the request timer fires.
 3. A `derivationOrigin` other than the dapp's own origin is checked against the derivation
    origin's `/.well-known/ii-alternative-origins` (effects `ResolveCanisterId`, then
    `FetchAlternativeOrigins`). Refused -> failure to the dapp and on screen.
@@ -60,6 +64,7 @@ from app.protocol.messages import (
     ShowFailure,
     ShowRequest,
     StartTimer,
+    Unreadable,
 )
 from app.protocol.request import (
     AuthnMethod,
@@ -74,6 +79,8 @@ HEARTBEAT_TIMER = "heartbeat"
 REQUEST_TIMEOUT_MS = 10_000  # classic II's TIMEOUT_WAIT_FOR_REQUEST; ICRC-29 establish timeout
 HEARTBEAT_TIMEOUT_MS = 10_000  # II's ICRC-29 disconnect timeout
 USER_INTERRUPT = "UserInterrupt"  # AuthClient's own error text when the user leaves the sign-in
+# The keys the adapter reads of any object in a message (messages.py): all that either protocol uses.
+MESSAGE_FIELDS = tuple(dict.fromkeys(legacy.REQUEST_FIELDS + icrc.ENVELOPE_FIELDS + icrc.PARAMS_FIELDS))
 
 
 class Phase(str, Enum):
@@ -175,7 +182,7 @@ class AuthorizeSession:
         if name not in self._timers:
             return []
         self._timers.discard(name)
-        if name == REQUEST_TIMER and self._phase is Phase.WAITING_FOR_REQUEST and self._protocol is None:
+        if name == REQUEST_TIMER and self._phase is Phase.WAITING_FOR_REQUEST:
             seconds = self.request_timeout_ms / 1000
             return self._fail(
                 FailureReason.NO_REQUEST,
@@ -256,13 +263,14 @@ class AuthorizeSession:
     def _on_authorize_client(self, message: IncomingMessage) -> list[Effect]:
         if self._phase is not Phase.WAITING_FOR_REQUEST or self._protocol is not None:
             return []  # a duplicate (AuthClient repeats it per authorize-ready) or the other protocol
-        self._protocol = Protocol.LEGACY
         try:
             request = legacy.parse_authorize_client(message.data, message.origin)
         except InvalidRequest as exc:
+            self._protocol = Protocol.LEGACY
             if exc.field != "origin":
                 self._origin = message.origin
             return self._fail_invalid(exc)
+        self._protocol = Protocol.LEGACY
         self._origin = request.request_origin
         return [*self._stop_timers(), *self._accept(request)]
 
@@ -286,6 +294,8 @@ class AuthorizeSession:
                 return []  # a notification cannot open the channel: nothing can be answered
             if self._phase is not Phase.WAITING_FOR_REQUEST:
                 return []
+            if rpc.method not in icrc.CHANNEL_METHODS:
+                return self._dispatch(rpc, message.origin) if is_origin(message.origin) else []
             if not is_origin(message.origin):
                 self._protocol = Protocol.ICRC
                 return self._fail_invalid(
@@ -295,13 +305,13 @@ class AuthorizeSession:
             self._protocol = Protocol.ICRC
             self._origin = message.origin
             effects.extend(self._stop_timers())
-        return effects + self._dispatch(rpc)
+        assert self._origin is not None
+        return effects + self._dispatch(rpc, self._origin)
 
-    def _dispatch(self, rpc: icrc.RpcRequest) -> list[Effect]:
+    def _dispatch(self, rpc: icrc.RpcRequest, origin: str) -> list[Effect]:
+        """Answer `rpc` at `origin`: the channel's, or the sender's for a query before the channel."""
         if rpc.id is None:
             return []  # JSON-RPC notifications get no answer
-        origin = self._origin
-        assert origin is not None
         if rpc.method == icrc.STATUS:
             effects: list[Effect] = [PostMessage(icrc.rpc_result(rpc.id, icrc.status_result()), origin)]
             if self._phase in _ACTIVE:
@@ -441,6 +451,7 @@ def _check_result(result: AuthorizationResult, request: AuthorizationRequest) ->
 
 
 __all__ = [
+    "MESSAGE_FIELDS",
     "AlternativeOriginsResponse",
     "AuthnMethod",
     "AuthorizationRequest",
@@ -466,4 +477,5 @@ __all__ = [
     "ShowFailure",
     "ShowRequest",
     "StartTimer",
+    "Unreadable",
 ]

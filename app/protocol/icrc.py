@@ -50,8 +50,14 @@ STANDARDS = (
     ("ICRC-95", _SPECS + "icrc_95_derivationorigin.md"),
 )
 GRANTED_SCOPES = (DELEGATION,)
+# The methods that bind the channel to the sender's origin: the ICRC-29 heartbeat and the request.
+# Other methods are stateless queries: answering them commits II to nothing.
+CHANNEL_METHODS = (STATUS, DELEGATION)
 
 RpcId = Union[str, int, float]
+ENVELOPE_FIELDS = ("jsonrpc", "id", "method", "params")  # all `parse_rpc_request` reads
+# All the params checks read: `icrc34_delegation`'s and `icrc25_request_permissions`' (scopes[].method).
+PARAMS_FIELDS = ("publicKey", "maxTimeToLive", "targets", "icrc95DerivationOrigin", "scopes", "method")
 
 
 class ErrorCode(IntEnum):

@@ -32,6 +32,8 @@ from ic.delegation import DelegationChain
 REQUEST_KIND = "authorize-client"
 SUCCESS_KIND = "authorize-client-success"
 FAILURE_KIND = "authorize-client-failure"
+REQUEST_FIELDS = ("kind", "sessionPublicKey", "maxTimeToLive", "derivationOrigin", "allowPinAuthentication",
+                  "autoSelectionPrincipal")  # all `parse_authorize_client` reads; the rest is ignored
 
 
 def authorize_ready() -> dict[str, Any]:

@@ -8,8 +8,13 @@ Incoming values (`IncomingMessage.data`) are what Pyodide's `to_py()` makes of `
 (checked against Pyodide 314 in `tests/unit/protocol/test_pyodide_smoke.py`): JS objects ->
 `dict`, arrays -> `list`, `Uint8Array` -> `memoryview` (`bytes` also accepted), `bigint` ->
 `JsBigInt` (an `int` subclass), safe-integer numbers -> `int`, other numbers -> `float`, strings ->
-`str`, `undefined` -> `None`, `null` -> `jsnull`. `None` and `jsnull` both mean "absent", so the
-adapter passes `to_py()`'s result through unchanged.
+`str`, `undefined` -> `None`, `null` -> `jsnull`. `None` and `jsnull` both mean "absent".
+
+The adapter converts within the limits below, whatever the dapp posts (issue 11 item 7): of any
+object only the keys either protocol reads (`app.protocol.MESSAGE_FIELDS`), and in place of a
+value that is too large, too deep or of a type no protocol uses (`Map`, `Set`, `Date`, `String`
+objects...) an `Unreadable`, which every check rejects by its description. So reading a message
+costs a bounded number of steps, checked before any of it becomes Python objects.
 
 Outgoing messages (`PostMessage.message`) are plain data: `dict` (-> JS object with
 `to_js(..., dict_converter=Object.fromEntries)`), `list`, `str`, `bool`, `int` (only small ones),
@@ -47,13 +52,30 @@ class InvalidRequest(ProtocolError):
 
 # --- input -------------------------------------------------------------------------------------
 
+MAX_STRING_CHARS = 65_536  # origins, keys (base64), principals and ids are far shorter
+MAX_BINARY_BYTES = 65_536  # a session key is at most 1 KiB
+MAX_VALUES = 4_096  # values read from one message: above ICRC-34's 1,000 targets
+CONTAINER_COST = 64  # an array or object costs this many values (each is a few FFI calls)
+MAX_DEPTH = 8  # message > params > targets > text is 3 deep
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A value the adapter did not convert; `what` describes it ("an array of 262144 items")."""
+
+    what: str
+
+    def __str__(self) -> str:
+        return self.what
+
 
 @dataclass(frozen=True)
 class IncomingMessage:
     """One `message` event on II's window.
 
-    `data` is `event.data.to_py()` (see the module docstring), `origin` is `event.origin` and
-    `from_opener` is `event.source === window.opener` (False when there is no opener).
+    `data` is `event.data` read within limits (see the module docstring), `origin` is
+    `event.origin` and `from_opener` is `event.source === window.opener` (False when there is no
+    opener).
     """
 
     data: Any
@@ -180,6 +202,8 @@ def describe(value: Any) -> str:
     """A short name of a value's JavaScript-side type, for error messages."""
     if is_absent(value):
         return "null"
+    if isinstance(value, Unreadable):
+        return value.what
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, (int, float)):

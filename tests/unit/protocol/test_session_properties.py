@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from app.protocol import AuthorizeSession, IncomingMessage, Phase, PostMessage, Protocol
+from app.protocol import AuthorizeSession, IncomingMessage, Phase, PostMessage, Protocol, Unreadable
 from tests.unit.protocol.payloads import (
     DAPP_ORIGIN,
     II_ORIGIN,
@@ -28,7 +28,7 @@ OTHER_KEY = ecdsa_session_key(2)
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=True),
-    st.text(max_size=30), st.binary(max_size=100).map(memoryview),
+    st.text(max_size=30), st.binary(max_size=100).map(memoryview), st.builds(Unreadable, st.text(max_size=10)),
     st.sampled_from([KEY, b64(KEY), OTHER_KEY, "2vxsx-fae", OTHER_ORIGIN, DAPP_ORIGIN, "28800000000000",
                      "icrc34_delegation", "icrc29_status", "authorize-client", "2.0"]),
 )
