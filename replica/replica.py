@@ -3,6 +3,7 @@
     replica = Replica(config)         # keys from config.state_dir, storage at config.db_path
     app = replica.api                 # ASGI app for every path under /api/
     replica.canisters                 # name -> canister ("internet_identity", "whoami")
+    replica.host                      # the Wasm canisters, created through aaaaa-aa (durable)
     print(*replica.startup_lines(), sep="\\n")
     replica.close()
 
@@ -20,6 +21,7 @@ from typing import Callable
 from replica.auth.signatures import make_verifier
 from replica.certification.keys import ReplicaKeys, load_or_create_keys
 from replica.certification.request_status import RequestStatusStore
+from replica.canisters.management import ManagementCanister, WasmHost
 from replica.certification.state import CertifiedState
 from replica.config import Config
 from replica.http.api import ApiApp
@@ -61,7 +63,25 @@ class Replica:
         except BaseException:
             self.close()
             raise
-        self.state = CertifiedState(self.keys, canister_ids=lambda: self.runtime.hosted.keys(), requests=requests)
+        self.host = WasmHost(self.storage, data_certificate=self._data_certificate)
+        self.state = CertifiedState(self.keys, canister_ids=self.runtime.canister_ids, requests=requests,
+                                    canister_view=self.host.view)
+        try:
+            self.host.load()
+        except BaseException:
+            self.close()
+            raise
+        self.runtime.attach_host(self.host)
+        reserved = {Principal.from_text(config.ii_canister_id).raw, Principal.from_text(config.whoami_canister_id).raw}
+        self.runtime.register(
+            ManagementCanister(
+                self.host,
+                storage=self.storage,
+                in_ranges=self.state.in_ranges,
+                taken=lambda: set(self.runtime.canister_ids()) | reserved,
+                subnet_text=Principal.from_bytes(self.state.subnet_id).to_text(),
+            )
+        )
         self.canisters: dict[str, Canister] = {}
         if with_internet_identity:
             self._add_internet_identity(Principal.from_text(config.ii_canister_id))
@@ -96,6 +116,8 @@ class Replica:
         """Host one more canister (its id must be unique and inside the subnet's range)."""
         if not self.state.in_ranges(canister.canister_id.raw):
             raise ValueError(f"canister id {canister.canister_id.to_text()} is outside this subnet's canister range")
+        if self.runtime.is_taken(canister.canister_id.raw):
+            raise ValueError(f"canister id {canister.canister_id.to_text()} is already taken")
         self.runtime.register(canister)
         self.canisters[canister.name] = canister
 

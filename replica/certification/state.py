@@ -7,7 +7,9 @@ The state tree, in nested-dict form (labels are bytes, leaves are bytes):
     /subnet/<sid>/canister_ranges           tagged CBOR [[lo, hi], ...]
     /subnet/<sid>/node/<nid>/public_key     44-byte DER Ed25519 node key
     /canister/<cid>/certified_data          up to 32 bytes (empty until set)
-    /canister/<cid>/controllers             tagged CBOR [] (Python canisters have no controllers)
+    /canister/<cid>/controllers             tagged CBOR [principal, ...] (Python canisters: [])
+    /canister/<cid>/module_hash             32 bytes, Wasm canisters with a module only
+    /canister/<cid>/metadata/<name>         a module's `icp:public`/`icp:private` custom section
     /canister_ranges/<sid>/<lo>             tagged CBOR [[lo, hi]] (only when asked for: agent-js 3.x
                                             mis-orders `canister_ranges` after a sibling `canister`)
     /request_status/<rid>/status|reply|reject_code|reject_message|error_code
@@ -19,6 +21,7 @@ hash tree, pruned to those paths (plus `/time`) and signed with the root key ove
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from ic.request_id import encode_leb128
@@ -32,6 +35,17 @@ CANISTER_RANGES: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class CanisterView:
+    """What the state tree shows of a Wasm canister (its host answers `canister_view`)."""
+
+    certified_data: bytes = b""
+    controllers: tuple[bytes, ...] = ()
+    module_hash: bytes | None = None
+    public_metadata: dict[str, bytes] = field(default_factory=dict)
+    private_metadata: dict[str, bytes] = field(default_factory=dict)
+
+
 class CertifiedState:
     def __init__(
         self,
@@ -39,6 +53,7 @@ class CertifiedState:
         *,
         canister_ids: Callable[[], Iterable[bytes]] = lambda: (),
         requests: RequestStatusStore | None = None,
+        canister_view: Callable[[bytes], CanisterView | None] = lambda _cid: None,
     ):
         from ic import cbor
 
@@ -48,6 +63,7 @@ class CertifiedState:
         self.requests = requests if requests is not None else RequestStatusStore()
         self.certified_data: dict[bytes, bytes] = {}
         self._canister_ids = canister_ids
+        self.canister_view = canister_view
         self._ranges_leaf = cbor.encode([[lo, hi] for lo, hi in CANISTER_RANGES])
         self._controllers_leaf = cbor.encode([])
 
@@ -70,11 +86,26 @@ class CertifiedState:
             }
         }
 
+    def certified_data_of(self, canister_id: bytes) -> bytes:
+        view = self.canister_view(canister_id)
+        return view.certified_data if view is not None else self.certified_data.get(canister_id, b"")
+
     def canister_subtree(self, canister_id: bytes) -> dict:
-        return {
-            b"certified_data": self.certified_data.get(canister_id, b""),
-            b"controllers": self._controllers_leaf,
-        }
+        from ic import cbor
+
+        view = self.canister_view(canister_id)
+        if view is None:
+            return {
+                b"certified_data": self.certified_data.get(canister_id, b""),
+                b"controllers": self._controllers_leaf,
+            }
+        node: dict = {b"certified_data": view.certified_data, b"controllers": cbor.encode(list(view.controllers))}
+        if view.module_hash is not None:
+            node[b"module_hash"] = view.module_hash
+        metadata = {name.encode(): content for name, content in {**view.public_metadata, **view.private_metadata}.items()}
+        if metadata:
+            node[b"metadata"] = metadata
+        return node
 
     def state_for(self, paths: Iterable[Path], now_ns: int) -> dict:
         """The part of the state tree the paths touch (a valid tree of its own)."""
@@ -112,7 +143,7 @@ class CertifiedState:
         paths = [(b"canister", canister_id, b"certified_data"), (b"time",)]
         state = {
             b"time": encode_leb128(now_ns),
-            b"canister": {canister_id: {b"certified_data": self.certified_data.get(canister_id, b"")}},
+            b"canister": {canister_id: {b"certified_data": self.certified_data_of(canister_id)}},
         }
         return self.sign_tree(state, paths)
 

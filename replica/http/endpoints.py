@@ -65,13 +65,15 @@ class Endpoints:
         envelope = _decode_envelope(body, "call")
         content = envelope.content
         _check_effective_canister(content.canister_id, ecid)
+        self._check_management_target(content, ecid)
         now = self.clock()
         auth = self._authenticate(envelope, now)
         self._purge(now)
         rid = envelope.request_id
         record = self.state.requests.get(rid)
         if record is None:
-            refused = self.runtime.precheck(content.canister_id, content.method_name, as_query=False)
+            refused = self.runtime.precheck(content.canister_id, content.method_name, as_query=False,
+                                            arg=content.arg, caller=auth.sender, time_ns=now, ingress=True)
             if refused is not None:
                 return _non_replicated_rejection(refused, synchronous)
             try:
@@ -100,6 +102,7 @@ class Endpoints:
         envelope = _decode_envelope(body, "query")
         content = envelope.content
         _check_effective_canister(content.canister_id, ecid)
+        self._check_management_target(content, ecid)
         now = self.clock()
         auth = self._authenticate(envelope, now)
         outcome = self.runtime.execute(
@@ -161,9 +164,32 @@ class Endpoints:
                     raise bad_request(
                         f"Effective principal id in URL {_text(ecid)} does not match requested principal id: {_text_or_hex(path[1])}."
                     )
-                if path[2] in (b"module_hash", b"controllers") or (path[2] == b"metadata" and len(path) >= 4):
+                if path[2] in (b"module_hash", b"controllers"):
+                    continue
+                if path[2] == b"metadata" and len(path) >= 4:
+                    self._authorize_metadata(ecid, path[3], auth)
                     continue
             raise HttpError(404, INVALID_PATH)
+
+    def _authorize_metadata(self, ecid: bytes, name: bytes, auth: Authenticated) -> None:
+        """`icp:private` sections only for a controller's request (403 otherwise)."""
+        view = self.state.canister_view(ecid)
+        if view is None:
+            return
+        try:
+            key = name.decode()
+        except UnicodeDecodeError:
+            return
+        if key in view.private_metadata and auth.sender not in view.controllers:
+            raise HttpError(403, f"Custom section {key} can only be requested by the controllers of the canister.")
+
+    def _check_management_target(self, content, ecid: bytes) -> None:
+        """Calls to aaaaa-aa: the argument's canister must be the URL's effective canister id."""
+        if content.canister_id != b"":
+            return
+        problem = self.runtime.check_effective_id(b"", content.method_name, content.arg, ecid)
+        if problem is not None:
+            raise bad_request(problem)
 
     # -- shared ---------------------------------------------------------------------------------
 

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:  # imported lazily so this module loads before/without ic.principal at runtime
     from ic.principal import Principal
+    from replica.certification.request_status import Outcome
 
-__all__ = ["CallContext", "CanisterReject", "CanisterTrap", "Canister"]
+__all__ = ["CallContext", "CanisterReject", "CanisterTrap", "Canister", "CanisterHost", "SystemReject"]
 
 
 @dataclass
@@ -49,6 +50,15 @@ class CanisterTrap(Exception):
         self.message = message
 
 
+class SystemReject(Exception):
+    """A refusal by the system itself (the management canister): any reject code and error code,
+    e.g. 5 / IC0512 for a caller that is not a controller."""
+
+    def __init__(self, code: int, message: str, error_code: str):
+        super().__init__(message)
+        self.code, self.message, self.error_code = code, message, error_code
+
+
 class Canister(Protocol):
     name: str
     canister_id: Principal
@@ -57,3 +67,16 @@ class Canister(Protocol):
     def call(self, method: str, ctx: CallContext, args: list) -> list: ...
 
     def http_request(self, request: dict) -> dict: ...  # optional: serves the canister's own origin
+
+
+class CanisterHost(Protocol):
+    """Where canisters that are not Python objects run (the Wasm canisters): the runtime routes a
+    call by canister id to a Python `Canister` or to the host that holds that id. Both answer
+    with the same `Outcome`s; Candid is the Wasm module's own business."""
+
+    def hosts(self, canister_id: bytes) -> bool: ...
+    def canister_ids(self) -> list[bytes]: ...
+    def precheck(self, canister_id: bytes, method: str, arg: bytes, caller: bytes, time_ns: int, *,
+                 as_query: bool, ingress: bool) -> "Outcome | None": ...
+    def execute(self, canister_id: bytes, method: str, arg: bytes, caller: bytes, *, as_query: bool,
+                time_ns: int) -> "Outcome": ...

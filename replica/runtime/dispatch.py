@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from replica.certification.request_status import Outcome
-from replica.runtime.contract import CallContext, Canister, CanisterReject, CanisterTrap
+from replica.runtime.contract import CallContext, Canister, CanisterHost, CanisterReject, CanisterTrap, SystemReject
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,31 @@ class Runtime:
         self._data_certificate = data_certificate
         self._random = random
         self.hosted: dict[bytes, HostedCanister] = {}
+        self.host: CanisterHost | None = None  # the Wasm canisters (replica.canisters.management)
+
+    def attach_host(self, host: CanisterHost) -> None:
+        """Route every canister id that `host` holds to it (ids never clash with Python canisters)."""
+        self.host = host
+
+    def canister_ids(self) -> list[bytes]:
+        """Every hosted canister id (Python and Wasm); the management canister's empty id is not one."""
+        ids = [cid for cid in self.hosted if cid]
+        if self.host is not None:
+            ids.extend(self.host.canister_ids())
+        return ids
+
+    def is_taken(self, canister_id: bytes) -> bool:
+        return canister_id in self.hosted or (self.host is not None and self.host.hosts(canister_id))
+
+    def _wasm(self, canister_id: bytes) -> bool:
+        return canister_id not in self.hosted and self.host is not None and self.host.hosts(canister_id)
+
+    def check_effective_id(self, canister_id: bytes, method: str, arg: bytes, ecid: bytes) -> str | None:
+        """Why `ecid` is not a valid effective canister id for this call (the management
+        canister's rules: interface spec "Effective canister id"), or None."""
+        hosted = self.hosted.get(canister_id)
+        check = getattr(hosted.canister, "check_effective_id", None) if hosted is not None else None
+        return check(method, arg, ecid) if check is not None else None
 
     def register(self, canister: Canister) -> None:
         raw = canister.canister_id.raw
@@ -97,8 +122,12 @@ class Runtime:
         hosted = self.hosted.get(canister_id)
         return hosted.canister if hosted else None
 
-    def precheck(self, canister_id: bytes, method: str, *, as_query: bool) -> Outcome | None:
-        """The reject a call gets before execution (unknown canister or method), else None."""
+    def precheck(self, canister_id: bytes, method: str, *, as_query: bool, arg: bytes = b"", caller: bytes = b"",
+                 time_ns: int = 0, ingress: bool = False) -> Outcome | None:
+        """The reject a call gets before execution (unknown canister or method; for `ingress`
+        updates also the canister's own filter: inspect_message, aaaaa-aa's rules), else None."""
+        if self._wasm(canister_id):
+            return self.host.precheck(canister_id, method, arg, caller, time_ns, as_query=as_query, ingress=ingress)
         hosted = self.hosted.get(canister_id)
         if hosted is None:
             return Outcome.rejected(DESTINATION_INVALID, f"Canister {_text(canister_id)} not found", E_CANISTER_NOT_FOUND)
@@ -110,12 +139,17 @@ class Runtime:
                 f"Canister {_text(canister_id)} has no {kind} method '{method}'",
                 E_METHOD_NOT_FOUND,
             )
+        accept = getattr(hosted.canister, "accept_ingress", None)
+        if ingress and not as_query and accept is not None:
+            return accept(method, arg, caller)
         return None
 
     def execute(self, canister_id: bytes, method: str, arg: bytes, caller: bytes, *, as_query: bool, time_ns: int) -> Outcome:
         """Run one method. `as_query`: a non-replicated query (data certificate, no state change)."""
         from ic import candid
 
+        if self._wasm(canister_id):
+            return self.host.execute(canister_id, method, arg, caller, as_query=as_query, time_ns=time_ns)
         refused = self.precheck(canister_id, method, as_query=as_query)
         if refused is not None:
             return refused
@@ -153,6 +187,8 @@ class Runtime:
             results = hosted.canister.call(method, ctx, list(args))
         except CanisterReject as exc:
             return Outcome.rejected(CANISTER_REJECT, exc.message, E_CANISTER_REJECTED)
+        except SystemReject as exc:
+            return Outcome.rejected(exc.code, exc.message, exc.error_code)
         except CanisterTrap as exc:
             return _trap(cid_text, exc.message)
         except Exception as exc:  # a bug in a canister must not take the replica down

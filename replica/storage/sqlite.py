@@ -26,10 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from replica.storage.base import AnchorRecord, IncompatibleStorageError, IngressRow, StorageError
+from replica.storage.canister_rows import CanisterTables, create_v3
 
 # "IIpy" as a big-endian int32: the SQLite header field that marks the file as ours.
 APPLICATION_ID = 0x49497079
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Migrations: MIGRATIONS[v] brings a database from version v-1 to version v. Version 0 is the
 # empty database. Each step runs inside the same transaction as the version bump.
@@ -68,7 +69,8 @@ def _create_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX ingress_by_expiry ON ingress(expiry_ns)")
 
 
-MIGRATIONS: dict[int, Migration] = {1: _create_v1, 2: _create_v2}
+# Version 3: the hosted Wasm canisters (replica.storage.canister_rows).
+MIGRATIONS: dict[int, Migration] = {1: _create_v1, 2: _create_v2, 3: create_v3}
 
 WAY_OUT = (
     "Either point the replica at another database file (--db PATH), or move this file away to"
@@ -134,7 +136,7 @@ def check_version(path: Path, version: int) -> None:
         )
 
 
-class SqliteStorage:
+class SqliteStorage(CanisterTables):
     """`replica.storage.base.Storage` on one SQLite file."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:

@@ -24,8 +24,10 @@ import wasmtime
 from replica.certification.request_status import Outcome
 from replica.wasm.api_table import Context
 from replica.wasm.module import MAX_MODULE_BYTES, CanisterModule, MethodKind, parse_module
-from replica.wasm.sections import GLOBAL_EXPORT_PREFIX, MEMORY_EXPORT, START_EXPORT
+from replica.wasm.sections import GLOBAL_EXPORT_PREFIX, MEMORY_EXPORT, START_EXPORT, TABLE_EXPORT
 from replica.wasm.state import WASM_PAGE, CanisterState, Checkpoint, StableMemory
+from replica.wasm.calls import no_response
+from replica.wasm.execution import CallExecution
 from replica.wasm.system_api import MAX_PAYLOAD_BYTES, Message, SystemApi
 from replica.wasm import traps
 
@@ -67,6 +69,7 @@ class _Live:
         self.exports = exports
         self.memory: wasmtime.Memory | None = exports.get(MEMORY_EXPORT) if module.has_memory else None
         self.globals = [exports[f"{GLOBAL_EXPORT_PREFIX}{i}"] for i in module.mutable_globals]
+        self.table: wasmtime.Table | None = exports.get(TABLE_EXPORT) if module.has_table else None
 
     def func(self, name: str):
         return self.exports.get(name)
@@ -94,8 +97,12 @@ def _address(memory: wasmtime.Memory, store: wasmtime.Store) -> int:
     return ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value or 0
 
 
-class WasmCanister:
-    """One canister: its module, live instance and state, and the IC's message semantics."""
+class WasmCanister(CallExecution):
+    """One canister: its module, live instance and state, and the IC's message semantics.
+
+    The methods here answer one message with an `Outcome` and make no inter-canister call (a
+    `call_perform` answers 2); `CallExecution` (replica/wasm/execution.py) adds the call-aware
+    entry points a `replica.wasm.scheduler.Scheduler` drives."""
 
     def __init__(self, canister_id: bytes, *, controllers: list[bytes] | None = None, limits: Limits = Limits(),
                  data_certificate: Callable[[bytes, int], bytes | None] | None = None):
@@ -112,6 +119,7 @@ class WasmCanister:
         self._linker: wasmtime.Linker | None = None
         self._fuel_limit = 0
         self.api = SystemApi(self.state, canister_text=self.canister_text, fuel_used=self._fuel_used)
+        self._init_calls()
 
     # -- code installation --------------------------------------------------------------------
 
@@ -315,7 +323,7 @@ class WasmCanister:
         if trap is not None:
             return traps.trap_outcome(self.canister_text, trap)
         if msg.response is None:
-            return traps.trap_outcome(self.canister_text, traps.DidNotReply())
+            return no_response(self.canister_text, from_canister=False)
         kind, value = msg.response
         if kind == "reply":
             return Outcome(reply=value)
@@ -350,8 +358,10 @@ class WasmCanister:
         live.load_memory(memory)
         live.load_globals(values)
 
-    def _invoke(self, export: str, msg: Message, limit: int) -> traps.CanisterTrap | None:
-        func = self._live.func(export)
+    def _invoke(self, export: str | Callable[[wasmtime.Store], object], msg: Message,
+                limit: int) -> traps.CanisterTrap | None:
+        """Run an export by name (or any callable taking the store: a callback) as `msg`."""
+        func = self._live.func(export) if isinstance(export, str) else export
         msg.fuel_limit = self._fuel_limit = limit
         self.api.msg = msg
         store = self._live.store
@@ -366,7 +376,7 @@ class WasmCanister:
             log.exception("canister %s: internal error in %s", self.canister_text, export)
             return traps.CanisterTrap(f"internal error of the replica's System API: {type(exc).__name__}: {exc}")
         finally:
-            msg.call = None
+            self.api.discard_call()  # a call never performed gives its cycles back
         return None
 
     def _fuel_used(self) -> int:

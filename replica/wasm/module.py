@@ -52,6 +52,7 @@ class CanisterModule:
     mutable_globals: tuple[int, ...]
     has_start: bool
     active_data: tuple[tuple[int, bytes], ...] | None = field(default=None, repr=False)  # None: not re-appliable
+    has_table: bool = False  # table 0 exists: call_new's callbacks are its entries
 
     @property
     def module_hash(self) -> bytes:
@@ -103,9 +104,11 @@ def parse_module(data: bytes, engine: wasmtime.Engine, *, max_bytes: int = MAX_M
         raise InvalidModule(f"the module exports {functions} functions, more than the limit of {MAX_FUNCTIONS}")
     start = wasm.read_start(raw, found)
     active = wasm.read_active_data(raw, found)
-    code = wasm.export_for_engine(raw, found, memory=memories > 0, mutable=mutable, start=start)
+    tables = wasm.read_table_count(raw, found)
+    code = wasm.export_for_engine(raw, found, memory=memories > 0, mutable=mutable, start=start, table=tables > 0)
     module = CanisterModule(raw, code, is_64, memories > 0, methods, frozenset(system), public, private,
-                            tuple(mutable), start is not None, None if active is None else tuple(active))
+                            tuple(mutable), start is not None, None if active is None else tuple(active),
+                            has_table=tables > 0)
     if code is not raw:
         try:
             compiled = wasmtime.Module(engine, code)
@@ -150,7 +153,7 @@ def _check_exports(compiled: wasmtime.Module) -> tuple[dict[str, MethodKind], se
     name_bytes = 0
     for export in compiled.exports:
         name = export.name
-        if name.startswith(wasm.GLOBAL_EXPORT_PREFIX) or name in (wasm.MEMORY_EXPORT, wasm.START_EXPORT):
+        if name.startswith(wasm.GLOBAL_EXPORT_PREFIX) or name in (wasm.MEMORY_EXPORT, wasm.START_EXPORT, wasm.TABLE_EXPORT):
             raise InvalidModule(f"the module exports {name!r}, a name this replica reserves")
         if not name.startswith("canister_"):
             continue

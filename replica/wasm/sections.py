@@ -14,12 +14,13 @@ from replica.wasm.traps import InvalidModule
 
 WASM_MAGIC = b"\0asm"
 WASM_VERSION = b"\1\0\0\0"
-CUSTOM, IMPORT, MEMORY, GLOBAL, EXPORT, START, DATA = 0, 2, 5, 6, 7, 8, 11
+CUSTOM, IMPORT, TABLE, MEMORY, GLOBAL, EXPORT, START, DATA = 0, 2, 4, 5, 6, 7, 8, 11
 # Sections that come before the export section in a valid module (13 = tag, between memory and global).
 BEFORE_EXPORT = {1, 2, 3, 4, 5, 13, 6}
-EXPORT_FUNC, EXPORT_MEMORY, EXPORT_GLOBAL = 0, 2, 3
+EXPORT_FUNC, EXPORT_TABLE, EXPORT_MEMORY, EXPORT_GLOBAL = 0, 1, 2, 3
 GLOBAL_EXPORT_PREFIX = "__ic_engine_global_"
 MEMORY_EXPORT = "__ic_engine_memory"
+TABLE_EXPORT = "__ic_engine_table"  # table 0: where call_new's callbacks are looked up
 START_EXPORT = "__ic_engine_start"
 
 # Value types a global may have, and the opcodes a constant expression may contain (with how
@@ -147,6 +148,12 @@ def read_memory(data: bytes, sections: list[Section]) -> tuple[int, bool]:
     return count, bool(count and data[pos] & 0x04)
 
 
+def read_table_count(data: bytes, sections: list[Section]) -> int:
+    """How many tables the module defines (imported tables are refused elsewhere)."""
+    section = next((s for s in sections if s.id == TABLE), None)
+    return 0 if section is None else read_leb(data, section.body, what="table count")[0]
+
+
 def read_start(data: bytes, sections: list[Section]) -> int | None:
     section = next((s for s in sections if s.id == START), None)
     return None if section is None else read_leb(data, section.body, what="start function index")[0]
@@ -192,12 +199,14 @@ def read_active_data(data: bytes, sections: list[Section]) -> list[tuple[int, by
 
 
 def export_for_engine(data: bytes, sections: list[Section], *, memory: bool, mutable: list[int],
-                      start: int | None) -> bytes:
-    """The module as the engine runs it: memory 0 exported as `__ic_engine_memory`, each mutable
+                      start: int | None, table: bool = False) -> bytes:
+    """The module as the engine runs it: memory 0 exported as `__ic_engine_memory`, table 0 (the
+    callbacks of inter-canister calls) as `__ic_engine_table`, each mutable
     global as `__ic_engine_global_<i>` (wasmtime reaches only exported items), and the start
     function, if any, exported as `__ic_engine_start` instead of run at instantiation, so the engine
     can restore a kept memory before it runs (as the IC does on an upgrade that keeps memory)."""
     entries = [_export_entry(MEMORY_EXPORT, EXPORT_MEMORY, 0)] if memory else []
+    entries += [_export_entry(TABLE_EXPORT, EXPORT_TABLE, 0)] if table else []
     entries += [_export_entry(f"{GLOBAL_EXPORT_PREFIX}{i}", EXPORT_GLOBAL, i) for i in mutable]
     if start is not None:
         entries.append(_export_entry(START_EXPORT, EXPORT_FUNC, start))

@@ -42,6 +42,11 @@ class StableMemory:
     def snapshot(self) -> bytes:
         return bytes(self._data)
 
+    def reset(self, data: bytes) -> None:
+        """Put back a `snapshot()` (the end of a composite query call)."""
+        self._data[:] = data
+        self._journal = None
+
     def grow(self, new_pages: int) -> int:
         """Old size in pages, or -1 if growing would pass the limit."""
         old = self.pages

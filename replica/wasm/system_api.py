@@ -5,8 +5,7 @@ wasmtime linker. Each call first checks the spec's availability for the current 
 context (a call from elsewhere traps: `"ic0_<name>" cannot be executed in <mode> mode`), then
 reads its arguments as unsigned numbers, as the spec says.
 
-Inter-canister calls are built (`call_new` ... ) but not delivered yet: `call_perform` answers
-SYS_TRANSIENT (2, "could not enqueue"), which the canister sees as a failed call.
+The functions of inter-canister calls and of the cycles they carry are in `call_api` (mixed in).
 """
 
 from __future__ import annotations
@@ -21,15 +20,14 @@ from typing import Callable
 import wasmtime
 
 from replica.wasm.api_table import Context, available
+from replica.wasm.call_api import MAX_PAYLOAD_BYTES, MAX_PRINCIPAL_BYTES, CallApi
+from replica.wasm.calls import Call, CallUnderConstruction
 from replica.wasm.sections import MEMORY_EXPORT
 from replica.wasm.state import CanisterState, StableMemoryBounds
 from replica.wasm.traps import CalledTrap, CanisterTrap, ContractViolation
 
 log = logging.getLogger("replica.wasm.canister")
 
-MAX_PAYLOAD_BYTES = 2 * 1024 * 1024  # argument, reply and call payload limit (2 MiB)
-MAX_PRINCIPAL_BYTES = 29
-SYS_TRANSIENT = 2
 STABLE32_MAX_PAGES = 65536  # 4 GiB: the most the 32-bit stable API can address
 # Fees of a 13-node application subnet (interface spec "Cycles cost"), for `cost_*`.
 CALL_FEE, CALL_BYTE_FEE, CREATE_CANISTER_FEE = 260_000, 1_000, 100_000_000_000
@@ -53,11 +51,19 @@ class Message:
     reply_buffer: bytearray = field(default_factory=bytearray)
     response: tuple[str, bytes | str] | None = None  # ("reply", data) | ("reject", text)
     accepted: bool = False  # canister_inspect_message called accept_message
-    call: dict | None = None  # the inter-canister call under construction
-    failed_calls: list[tuple[bytes, str]] = field(default_factory=list)
+    # The call context: answered by an earlier message of it; whether it needs an answer at all.
+    responded_before: bool = False
+    needs_response: bool = True
+    cycles_available: int = 0  # sent by the caller, not yet accepted (refunded with the answer)
+    cycles_refunded: int = 0  # in a callback: what came back with the response
+    refund: int = 0  # what the answer given in this message returns to the caller
+    calls_enabled: bool = False  # a scheduler will deliver what call_perform queues
+    call: CallUnderConstruction | None = None  # the inter-canister call under construction
+    calls: list[tuple[CallUnderConstruction, Call]] = field(default_factory=list)  # performed
+    failed_calls: list[tuple[bytes, str]] = field(default_factory=list)  # refused (no scheduler)
 
 
-class SystemApi:
+class SystemApi(CallApi):
     def __init__(self, state: CanisterState, *, canister_text: str, fuel_used: Callable[[], int]):
         self.state = state
         self.canister_text = canister_text
@@ -167,7 +173,9 @@ class SystemApi:
     # -- responding ---------------------------------------------------------------------------
 
     def _check_unanswered(self, name: str) -> None:
-        if self.msg.response is not None:
+        if not self.msg.needs_response:
+            raise ContractViolation(f"ic0.{name}: the call does not need to be responded to")
+        if self.msg.response is not None or self.msg.responded_before:
             raise ContractViolation(f"ic0.{name}: the call is already replied")
 
     def ic0_msg_reply_data_append(self, src: int, size: int) -> None:
@@ -181,7 +189,7 @@ class SystemApi:
     def ic0_msg_reply(self) -> None:
         self._check_unanswered("msg_reply")
         self.msg.response = ("reply", bytes(self.msg.reply_buffer))
-        self.msg.reply_buffer = bytearray()
+        self._responded()
 
     def ic0_msg_reject(self, src: int, size: int) -> None:
         self._check_unanswered("msg_reject")
@@ -192,27 +200,14 @@ class SystemApi:
         except UnicodeDecodeError:
             raise ContractViolation("ic0.msg_reject: the reject message is not valid UTF-8") from None
         self.msg.response = ("reject", text)
+        self._responded()
+
+    def _responded(self) -> None:
+        """The call is answered: unaccepted cycles go back to the caller with the response."""
         self.msg.reply_buffer = bytearray()
+        self.msg.refund, self.msg.cycles_available = self.msg.cycles_available, 0
 
-    # -- cycles (no cycles move yet: nothing is attached to calls) -----------------------------
-
-    def ic0_msg_cycles_available128(self, dst: int) -> None:
-        self._write_u128(dst, 0)
-
-    def ic0_msg_cycles_refunded128(self, dst: int) -> None:
-        self._write_u128(dst, 0)
-
-    def ic0_msg_cycles_accept128(self, high: int, low: int, dst: int) -> None:
-        self._write_u128(dst, 0)
-
-    def ic0_msg_cycles_available(self) -> int:
-        return 0
-
-    def ic0_msg_cycles_refunded(self) -> int:
-        return 0
-
-    def ic0_msg_cycles_accept(self, max_amount: int) -> int:
-        return 0
+    # -- the canister's cycles (the cycles of calls are in call_api) ---------------------------
 
     def ic0_cycles_burn128(self, high: int, low: int, dst: int) -> None:
         burned = min((high << 64) | low, self.state.cycles)
@@ -258,49 +253,6 @@ class SystemApi:
 
     def ic0_in_replicated_execution(self) -> int:
         return int(self.msg.context.replicated)
-
-    # -- inter-canister calls: built, not delivered yet ----------------------------------------
-
-    def ic0_call_new(self, callee_src, callee_size, name_src, name_size, reply_fun, reply_env, reject_fun, reject_env):
-        callee = self.read(callee_src, callee_size)
-        method = self.read(name_src, name_size).decode("utf-8", "replace")
-        self.msg.call = {"callee": callee, "method": method, "reply": (reply_fun, reply_env),
-                         "reject": (reject_fun, reject_env), "arg": bytearray(), "cycles": 0}
-
-    def _call(self, name: str) -> dict:
-        if self.msg.call is None:
-            raise ContractViolation(f"ic0_{name}: no call is under construction (call ic0.call_new first)")
-        return self.msg.call
-
-    def ic0_call_on_cleanup(self, fun: int, env: int) -> None:
-        call = self._call("call_on_cleanup")
-        if "cleanup" in call:
-            raise ContractViolation("ic0_call_on_cleanup: the cleanup callback is already set")
-        call["cleanup"] = (fun, env)
-
-    def ic0_call_data_append(self, src: int, size: int) -> None:
-        call = self._call("call_data_append")
-        if len(call["arg"]) + size > MAX_PAYLOAD_BYTES:
-            raise ContractViolation(f"ic0_call_data_append: the call payload would exceed {MAX_PAYLOAD_BYTES} bytes")
-        call["arg"] += self.read(src, size)
-
-    def ic0_call_with_best_effort_response(self, timeout_seconds: int) -> None:
-        call = self._call("call_with_best_effort_response")
-        if "timeout" in call:
-            raise ContractViolation("ic0_call_with_best_effort_response: the timeout is already set")
-        call["timeout"] = timeout_seconds
-
-    def ic0_call_cycles_add128(self, high: int, low: int) -> None:
-        self._call("call_cycles_add128")["cycles"] += (high << 64) | low
-
-    def ic0_call_cycles_add(self, amount: int) -> None:
-        self._call("call_cycles_add")["cycles"] += amount
-
-    def ic0_call_perform(self) -> int:
-        call = self._call("call_perform")
-        self.msg.call = None
-        self.msg.failed_calls.append((call["callee"], call["method"]))
-        return SYS_TRANSIENT
 
     # -- stable memory ------------------------------------------------------------------------
 

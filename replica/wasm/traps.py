@@ -79,16 +79,6 @@ class InstructionLimit(CanisterTrap):
         return self.message
 
 
-class DidNotReply(CanisterTrap):
-    error_code = E_DID_NOT_REPLY
-
-    def __init__(self):
-        super().__init__("Canister did not reply to the call")
-
-    def describe(self) -> str:
-        return self.message
-
-
 # wasmtime trap codes -> the words the IC uses for the same Wasm trap.
 WASM_TRAP_WORDS = {
     "STACK_OVERFLOW": "stack overflow",

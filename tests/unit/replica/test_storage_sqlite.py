@@ -206,7 +206,7 @@ def test_a_version_1_database_gains_the_ingress_history_and_keeps_its_anchors(tm
     path = tmp_path / "ii.db"
     _make_versioned(path, 1)
     s = open_storage(path)
-    assert s.schema_version == 2 and s.anchor_count() == 1
+    assert s.schema_version == sqlite_mod.SCHEMA_VERSION and s.anchor_count() == 1
     assert s.read_anchor(10_000).data == b"data-10000"
     assert s.load_ingress(0, 10) == []
     s.close()

@@ -41,7 +41,8 @@ def test_reply_data_is_returned(canister):
 def test_no_reply_is_the_ics_did_not_reply(canister):
     c = installed(canister, module('(func (export "canister_update silent"))'))
     out = c.update("silent", b"", USER, 2)
-    assert out.error_code == "IC0506" and out.reject_message == PREFIX + "Canister did not reply to the call"
+    assert (out.reject_code, out.error_code) == (5, "IC0506")
+    assert out.reject_message == "Canister rrkah-fqaaa-aaaaa-aaaaq-cai did not reply to the call"
 
 
 def test_msg_reply_in_canister_init_is_refused(canister):
