@@ -5,7 +5,10 @@ heartbeat, upgrade, each answering with the replica's `Outcome`. Modules: `modul
 check a canister module), `sections` (the bits of the binary format the engine reads), `api_table`
 (ic0 signatures and where each may be called), `system_api` (the ic0 functions), `state`
 (stable memory, certified data, timer; the per-message checkpoint), `traps` (errors and their IC
-reject codes), `engine` (instances, messages, commit and rollback).
+reject codes), `engine` (instances, messages, commit and rollback); inter-canister calls: `calls`
+(requests, callbacks, call contexts), `call_api` (ic0.call_* and the cycles of calls), `execution`
+(call-aware entry points: calls, callbacks, cleanup, system tasks) and `scheduler` (one ingress
+message, query call or system task run to completion, with every call it causes).
 
 Server-only: never imported by `ic/` or `app/`.
 """

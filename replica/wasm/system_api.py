@@ -329,7 +329,7 @@ class SystemApi(CallApi):
         return previous
 
     def ic0_performance_counter(self, counter_type: int) -> int:
-        if counter_type not in (0, 1):  # 1 (call context) equals 0 while calls are not delivered
+        if counter_type not in (0, 1):  # 1 (the call context's instructions): this message's, for now
             raise ContractViolation(f"ic0_performance_counter: unknown counter type {counter_type}")
         return self._fuel_used()
 

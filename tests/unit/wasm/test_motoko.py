@@ -127,14 +127,24 @@ def test_motoko_arms_its_global_timer(motoko, canister):
     assert c.state.global_timer == 1  # Motoko asks to be woken at once when it has `system func timer`
     assert c.global_timer(0) is None  # not due yet
     assert c.global_timer(10).replied
-    # Motoko runs the timer body through a call to itself, which is not delivered yet.
+    # Motoko runs the timer body through a call to itself, which only a scheduler delivers.
     assert [callee for callee, _method in c.api.msg.failed_calls] == [c.canister_id]
 
 
-@pytest.mark.xfail(reason="Motoko runs `system func timer` through a self-call; calls are not delivered yet",
-                   strict=True)
 def test_motoko_timer_ticks(motoko, canister):
+    from replica.wasm.scheduler import Scheduler
+
     c = canister()
     assert c.install(motoko("timer"), EMPTY, CONTROLLER, 1).replied
-    c.global_timer(10)
-    assert uncandid("(nat, nat64)", c.query("state", EMPTY, USER, 11).reply)[0] == 1
+    scheduler = Scheduler({c.canister_id: c})
+    assert scheduler.global_timer(c.canister_id, 0) is None  # not due yet
+    run = scheduler.global_timer(c.canister_id, 10)  # canister_global_timer, the self-call, its callback
+    assert run.trap is None and run.messages == 3 and run.pending == ()
+    assert uncandid("(nat, nat64)", c.query("state", EMPTY, USER, 11).reply) == [1, 10]
+    assert c.state.global_timer == 1_000_000_010  # re-armed by the timer body
+    assert scheduler.global_timer(c.canister_id, 20) is None
+    for tick, now in ((2, 1_000_000_010), (3, 2_000_000_010)):
+        assert scheduler.global_timer(c.canister_id, now).trap is None
+        assert uncandid("(nat, nat64)", c.query("state", EMPTY, USER, now).reply) == [tick, now]
+    assert c.state.global_timer == 0 and scheduler.global_timer(c.canister_id, 10 ** 12) is None
+    assert c.open_call_contexts == 0 and c.outstanding_callbacks == 0
