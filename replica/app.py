@@ -16,6 +16,7 @@ answer carries `X-Content-Type-Options: nosniff`, every HTML page of the II orig
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import os
@@ -107,8 +108,10 @@ def directory_csp(port: int | str) -> str:
 
 class App:
     def __init__(self, config: Config, *, api: AsgiApp | None = None, gateway: Gateway | None = None,
-                 canister_names: dict[str, str] | None = None):
+                 canister_names: dict[str, str] | None = None,
+                 background: tuple[Callable[[], Awaitable[None]], ...] = ()):
         self.config = config
+        self.background = background  # run from start-up to shut-down (the replica's rounds)
         self.site = StaticSite(config)
         self.api = api
         self.gateway = gateway
@@ -262,13 +265,17 @@ class App:
                 remaining -= len(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})
 
-    @staticmethod
-    async def _lifespan(receive: Receive, send: Send) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        tasks: list[asyncio.Task] = []
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                tasks = [asyncio.create_task(run()) for run in self.background]
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -312,5 +319,6 @@ def create_app(config: Config) -> tuple[App, list[str]]:
 
     replica = Replica(config)
     app = App(config, api=replica.api, gateway=CanisterGateway(replica.canisters),
-              canister_names={c.canister_id.to_text(): name for name, c in replica.canisters.items()})
+              canister_names={c.canister_id.to_text(): name for name, c in replica.canisters.items()},
+              background=(replica.run_rounds,))
     return app, replica.startup_lines()

@@ -4,6 +4,7 @@
     app = replica.api                 # ASGI app for every path under /api/
     replica.canisters                 # name -> canister ("internet_identity", "whoami")
     replica.host                      # the Wasm canisters, created through aaaaa-aa (durable)
+    replica.tick()                    # due timers and heartbeats; `run_rounds` does it every round
     print(*replica.startup_lines(), sep="\\n")
     replica.close()
 
@@ -12,6 +13,7 @@ Clock and randomness are ports: tests pass their own.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -32,6 +34,7 @@ from replica.storage import open_storage
 from replica.storage.dummy_auth import check_dummy_auth
 
 log = logging.getLogger(__name__)
+ROUND_SECONDS = 0.1  # how often due timers, heartbeats and undelivered calls run
 
 
 class Replica:
@@ -72,6 +75,7 @@ class Replica:
             self.close()
             raise
         self.runtime.attach_host(self.host)
+        self.host.attach(self.runtime)
         reserved = {Principal.from_text(config.ii_canister_id).raw, Principal.from_text(config.whoami_canister_id).raw}
         self.runtime.register(
             ManagementCanister(
@@ -120,6 +124,21 @@ class Replica:
             raise ValueError(f"canister id {canister.canister_id.to_text()} is already taken")
         self.runtime.register(canister)
         self.canisters[canister.name] = canister
+
+    def tick(self, time_ns: int | None = None) -> int:
+        """One round without a caller (Wasm timers, heartbeats, calls left undelivered), durable
+        like a call. Returns the number of messages executed."""
+        with self.storage.transaction():
+            return self.host.tick(self.clock() if time_ns is None else time_ns)
+
+    async def run_rounds(self, interval: float = ROUND_SECONDS) -> None:
+        """`tick` every `interval` seconds, on the event loop that serves the calls."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self.tick()
+            except Exception:  # one bad round must not stop the next ones
+                log.exception("a round of system tasks failed")
 
     @property
     def root_key(self) -> bytes:

@@ -1,4 +1,4 @@
-"""The hosted Wasm canisters' tables (schema version 3; issue 12 item 6).
+"""The hosted Wasm canisters' tables (schema versions 3 and 4; issue 12 item 6).
 
     canisters        one row per canister: controllers, settings, cycles, status, version, module
                      (bytes and hash), certified data, global timer, mutable globals, the sizes of
@@ -6,6 +6,8 @@
     canister_pages   (canister, memory, page) -> 64 KiB of main (0) or stable (1) memory; a page
                      that is absent is all zeros
     canister_chunks  (canister, SHA-256) -> one chunk of the canister's chunk store
+    canister_logs    (canister, index) -> time and text of one log record (v4), the newest
+                     `replica.wasm.logs.MAX_RECORDS` kept
 
 Every method joins the transaction the replica holds around the current call (nested
 transactions are savepoints), so a canister's pages commit together with the call's ingress
@@ -35,6 +37,13 @@ def create_v3(conn: sqlite3.Connection) -> None:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS canister_chunks (canister_id BLOB NOT NULL, hash BLOB NOT NULL, data BLOB NOT NULL,"
         " PRIMARY KEY (canister_id, hash))"
+    )
+
+
+def create_v4(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS canister_logs (canister_id BLOB NOT NULL, idx INTEGER NOT NULL,"
+        " time_ns INTEGER NOT NULL, content TEXT NOT NULL, PRIMARY KEY (canister_id, idx)) WITHOUT ROWID"
     )
 
 
@@ -94,6 +103,7 @@ class CanisterTables:
         with self.transaction() as conn:
             conn.execute("DELETE FROM canister_pages WHERE canister_id = ?", (canister_id,))
             conn.execute("DELETE FROM canister_chunks WHERE canister_id = ?", (canister_id,))
+            conn.execute("DELETE FROM canister_logs WHERE canister_id = ?", (canister_id,))
             conn.execute("DELETE FROM canisters WHERE id = ?", (canister_id,))
 
     def load_canisters(self) -> list[CanisterRow]:
@@ -119,3 +129,17 @@ class CanisterTables:
     def load_chunks(self, canister_id: bytes) -> list[tuple[bytes, bytes]]:
         rows = self._query("SELECT hash, data FROM canister_chunks WHERE canister_id = ? ORDER BY rowid", (canister_id,))
         return [(bytes(r[0]), bytes(r[1])) for r in rows]
+
+    def append_logs(self, canister_id: bytes, records: list[tuple[int, int, str]], *, keep: int) -> None:
+        """Add (index, time, text) records; only the newest `keep` stay."""
+        with self.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO canister_logs (canister_id, idx, time_ns, content)"
+                             " VALUES (?, ?, ?, ?)", [(canister_id, *record) for record in records])
+            if records:
+                conn.execute("DELETE FROM canister_logs WHERE canister_id = ? AND idx <= ?",
+                             (canister_id, records[-1][0] - keep))
+
+    def load_logs(self, canister_id: bytes) -> list[tuple[int, int, str]]:
+        rows = self._query("SELECT idx, time_ns, content FROM canister_logs WHERE canister_id = ? ORDER BY idx",
+                           (canister_id,))
+        return [(r[0], r[1], r[2]) for r in rows]

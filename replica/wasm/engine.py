@@ -23,6 +23,7 @@ import wasmtime
 
 from replica.certification.request_status import Outcome
 from replica.wasm.api_table import Context
+from replica.wasm.logs import CanisterLog
 from replica.wasm.module import MAX_MODULE_BYTES, CanisterModule, MethodKind, parse_module
 from replica.wasm.sections import GLOBAL_EXPORT_PREFIX, MEMORY_EXPORT, START_EXPORT, TABLE_EXPORT
 from replica.wasm.state import WASM_PAGE, CanisterState, Checkpoint, StableMemory
@@ -130,6 +131,8 @@ class WasmCanister(CallExecution):
         if mode == "install" and self.module is not None:
             return Outcome.rejected(traps.CANISTER_ERROR, f"Canister {self.canister_text} is already installed.",
                                     traps.E_ALREADY_INSTALLED)
+        if (too_big := self._oversized(arg, "install argument")) is not None:
+            return too_big
         try:
             module, compiled = parse_module(module_bytes, wasm_engine(), max_bytes=self.limits.max_module_bytes)
         except traps.InvalidModule as exc:
@@ -154,6 +157,8 @@ class WasmCanister(CallExecution):
         memory kept, main memory kept only with `wasm_memory_persistence="keep"`; atomic."""
         if self.module is None:
             return self._empty()
+        if (too_big := self._oversized(arg, "install argument")) is not None:
+            return too_big
         try:
             module, compiled = parse_module(module_bytes, wasm_engine(), max_bytes=self.limits.max_module_bytes)
         except traps.InvalidModule as exc:
@@ -309,11 +314,14 @@ class WasmCanister(CallExecution):
         if kind is None or (as_query and kind is MethodKind.UPDATE):
             return Outcome.rejected(traps.DESTINATION_INVALID, f"Canister {self.canister_text} has no"
                                     f" {'query' if as_query else 'update'} method '{method}'", traps.E_METHOD_NOT_FOUND)
-        if len(arg) > MAX_PAYLOAD_BYTES:
-            return Outcome.rejected(traps.CANISTER_ERROR, f"Error from Canister {self.canister_text}: the argument of"
-                                    f" {len(arg)} bytes exceeds the limit of {MAX_PAYLOAD_BYTES} bytes",
-                                    traps.E_CONTRACT_VIOLATION)
-        return None
+        return self._oversized(arg, "argument")
+
+    def _oversized(self, arg: bytes, what: str) -> Outcome | None:
+        if len(arg) <= MAX_PAYLOAD_BYTES:
+            return None
+        return Outcome.rejected(traps.CANISTER_ERROR, f"Error from Canister {self.canister_text}: the {what} of"
+                                f" {len(arg)} bytes exceeds the limit of {MAX_PAYLOAD_BYTES} bytes",
+                                traps.E_CONTRACT_VIOLATION)
 
     def _empty(self) -> Outcome:
         return Outcome.rejected(traps.CANISTER_ERROR, f"Error from Canister {self.canister_text}: Attempted to execute"
@@ -360,29 +368,33 @@ class WasmCanister(CallExecution):
 
     def _invoke(self, export: str | Callable[[wasmtime.Store], object], msg: Message,
                 limit: int) -> traps.CanisterTrap | None:
-        """Run an export by name (or any callable taking the store: a callback) as `msg`."""
+        """Run an export by name (or any callable taking the store: a callback) as `msg`; a trap
+        is also a record of the canister's log."""
         func = self._live.func(export) if isinstance(export, str) else export
         msg.fuel_limit = self._fuel_limit = limit
         self.api.msg = msg
         store = self._live.store
         store.set_fuel(limit)
+        trap = None
         try:
             func(store)
         except traps.CanisterTrap as exc:
-            return exc
+            trap = exc
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-            return traps.wasm_trap(exc, limit)
+            trap = traps.wasm_trap(exc, limit)
         except Exception as exc:  # a bug in the engine must not take the replica down
             log.exception("canister %s: internal error in %s", self.canister_text, export)
-            return traps.CanisterTrap(f"internal error of the replica's System API: {type(exc).__name__}: {exc}")
+            trap = traps.CanisterTrap(f"internal error of the replica's System API: {type(exc).__name__}: {exc}")
         finally:
             self.api.discard_call()  # a call never performed gives its cycles back
-        return None
+        if trap is not None and not self.api.quiet:
+            self.api.log.append(msg.time_ns, f"[TRAP]: {trap.message}")
+        return trap
 
     def _fuel_used(self) -> int:
         return self._fuel_limit - self._live.store.get_fuel()
 
     @property
-    def logs(self) -> list[tuple[int, str]]:
-        """What `debug_print` printed (time, text), newest last, bounded."""
-        return list(self.api.logs)
+    def log(self) -> CanisterLog:
+        """What `debug_print` printed and why messages trapped (`replica.wasm.logs`)."""
+        return self.api.log

@@ -3,7 +3,9 @@ with every inter-canister call it causes (interface spec "Execution of calls", "
 
 API (all times in ns since the epoch; every canister id is raw principal bytes):
 
-    Scheduler(lookup, *, limits=SchedulerLimits())
+    Scheduler(lookup, *, refuse=None, limits=SchedulerLimits())
+        refuse: Callable[[bytes], Outcome | None]: the reject a new call to that Wasm canister
+        gets instead of running (a stopped canister), or None; responses are always delivered.
         lookup: Callable[[bytes], Target | None] or a Mapping[bytes, Target], where a Target is
         a `WasmCanister` or any `Callee`. A `Callee` answers at once and makes no calls:
             class Callee(Protocol):
@@ -17,10 +19,11 @@ API (all times in ns since the epoch; every canister id is raw principal bytes):
     .global_timer(canister_id, time_ns) -> Run | None              None: not due / no timer
     .heartbeat(canister_id, time_ns) -> Run | None
     .resume(pending, time_ns) -> Run                               go on with what a Run left
-    Run(outcome, pending, messages, trap, limit_error)
+    Run(outcome, pending, messages, trap, limit_error, touched)
         outcome: the ingress/query answer (None for a system task, or when the work bound stopped
         the run first); pending: requests and responses not delivered because of that bound;
-        messages: how many were executed; trap: a system task's trap; limit_error: which bound.
+        messages: how many were executed; trap: a system task's trap; limit_error: which bound;
+        touched: the ids of the Wasm canisters that executed a message (what to persist).
 
 Messages are delivered in FIFO order. An unknown canister id gives the caller's reject callback
 the IC's DESTINATION_INVALID (3); a callee that traps gives CANISTER_ERROR (5) with the IC's
@@ -40,6 +43,7 @@ from replica.certification.request_status import Outcome
 from replica.wasm import traps
 from replica.wasm.calls import Answer, Call, Execution
 from replica.wasm.execution import CallExecution, CanisterSnapshot
+from replica.wasm.module import MethodKind
 
 E_CANISTER_NOT_FOUND = "IC0301"
 E_CALL_TOO_DEEP = "IC0517"  # the IC's QueryCallGraphTooDeep
@@ -106,6 +110,7 @@ class Run:
     messages: int = 0
     trap: traps.CanisterTrap | None = None
     limit_error: str | None = None
+    touched: frozenset[bytes] = frozenset()
 
 
 @dataclass
@@ -116,12 +121,15 @@ class _State:
     messages: int = 0
     outcome: Outcome | None = None
     snapshots: dict[bytes, tuple[CallExecution, CanisterSnapshot]] = field(default_factory=dict)
+    touched: set[bytes] = field(default_factory=set)
 
 
 class Scheduler:
     def __init__(self, lookup: Callable[[bytes], Target | None] | Mapping[bytes, Target], *,
+                 refuse: Callable[[bytes], Outcome | None] | None = None,
                  limits: SchedulerLimits = SchedulerLimits()):
         self._lookup = lookup.get if isinstance(lookup, Mapping) else lookup
+        self._refuse = refuse or (lambda canister_id: None)
         self.limits = limits
 
     # -- entry points -------------------------------------------------------------------------
@@ -156,7 +164,7 @@ class Scheduler:
         if target is None:
             state.outcome = _not_found(canister_id)
         elif isinstance(target, CallExecution):
-            self._touch(target, state)
+            self._touch(target, state, method)
             self._absorb(target.execute_call(method, arg, caller, state.time_ns, origin=Origin(None),
                                              query=state.query), state)
         else:
@@ -170,10 +178,10 @@ class Scheduler:
         execution = getattr(target, entry)(time_ns, origin=Origin(None))
         if execution is None:
             return None
-        state = _State(time_ns, query=False, messages=1)
+        state = _State(time_ns, query=False, messages=1, touched={target.canister_id})
         self._absorb(execution, state)
         run = self._drain(state)
-        return Run(None, run.pending, run.messages, execution.trap, run.limit_error)
+        return Run(None, run.pending, run.messages, execution.trap, run.limit_error, run.touched)
 
     def _drain(self, state: _State) -> Run:
         while state.queue:
@@ -182,14 +190,15 @@ class Scheduler:
                          f" runs for one message; {len(state.queue)} were left undelivered")
                 if state.outcome is None:
                     state.outcome = Outcome.rejected(traps.CANISTER_ERROR, error, E_TOO_MUCH_WORK)
-                return Run(state.outcome, tuple(state.queue), state.messages, limit_error=error)
+                return Run(state.outcome, tuple(state.queue), state.messages, limit_error=error,
+                           touched=frozenset(state.touched))
             item = state.queue.popleft()
             state.messages += 1
             if isinstance(item, Request):
                 self._deliver_request(item, state)
             else:
                 self._deliver_response(item, state)
-        return Run(state.outcome, (), state.messages)
+        return Run(state.outcome, (), state.messages, touched=frozenset(state.touched))
 
     def _deliver_request(self, request: Request, state: _State) -> None:
         call = request.call
@@ -200,10 +209,13 @@ class Scheduler:
                 f" deep; this replica allows at most {limit}", E_CALL_TOO_DEEP), state)
             return
         target = self._lookup(call.callee)
-        if target is None:
-            self._respond(call, request, _not_found(call.callee), state)
+        refused = _not_found(call.callee) if target is None else None
+        if refused is None and isinstance(target, CallExecution):
+            refused = self._refuse(call.callee)
+        if refused is not None:
+            self._respond(call, request, refused, state)
         elif isinstance(target, CallExecution):
-            self._touch(target, state)
+            self._touch(target, state, call.method)
             origin = Origin(call.caller, call.callback_id, request.depth)
             self._absorb(target.execute_call(call.method, call.arg, call.caller, state.time_ns, origin=origin,
                                              from_canister=True, cycles=call.cycles, query=request.query), state)
@@ -239,9 +251,13 @@ class Scheduler:
             state.queue.append(Response(origin.caller, origin.callback_id, answer.outcome, answer.refund,
                                         origin.depth, state.query))
 
-    def _touch(self, canister: CallExecution, state: _State) -> None:
-        """In a query call, remember the canister as it was before the call first reached it."""
-        if state.query and canister.canister_id not in state.snapshots:
+    def _touch(self, canister: CallExecution, state: _State, method: str | None = None) -> None:
+        """Note the canister as one that ran; in a query call, remember it as it was before a
+        composite query first ran on it (a plain query never keeps a change, so needs no copy;
+        a callback runs only where a composite query made the call)."""
+        state.touched.add(canister.canister_id)
+        if (state.query and method is not None and canister.canister_id not in state.snapshots
+                and canister.module is not None and canister.module.methods.get(method) is MethodKind.COMPOSITE_QUERY):
             state.snapshots[canister.canister_id] = (canister, canister.snapshot())
 
 

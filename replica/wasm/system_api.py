@@ -13,7 +13,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import logging
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -22,6 +21,7 @@ import wasmtime
 from replica.wasm.api_table import Context, available
 from replica.wasm.call_api import MAX_PAYLOAD_BYTES, MAX_PRINCIPAL_BYTES, CallApi
 from replica.wasm.calls import Call, CallUnderConstruction
+from replica.wasm.logs import CanisterLog
 from replica.wasm.sections import MEMORY_EXPORT
 from replica.wasm.state import CanisterState, StableMemoryBounds
 from replica.wasm.traps import CalledTrap, CanisterTrap, ContractViolation
@@ -32,7 +32,6 @@ STABLE32_MAX_PAGES = 65536  # 4 GiB: the most the 32-bit stable API can address
 # Fees of a 13-node application subnet (interface spec "Cycles cost"), for `cost_*`.
 CALL_FEE, CALL_BYTE_FEE, CREATE_CANISTER_FEE = 260_000, 1_000, 100_000_000_000
 SUBNET_ID = hashlib.sha224(b"python-replica local subnet").digest() + b"\x02"
-LOG_LINES = 1000
 
 
 @dataclass
@@ -69,7 +68,7 @@ class SystemApi(CallApi):
         self.canister_text = canister_text
         self.msg = Message(Context.START)
         self.quiet = False  # set while the engine re-instantiates: no debug output
-        self.logs: deque[tuple[int, str]] = deque(maxlen=LOG_LINES)
+        self.log = CanisterLog()  # debug_print and traps (the engine adds those)
         self._fuel_used = fuel_used
         self._memory: wasmtime.Memory | None = None
         self._store: wasmtime.Store | None = None
@@ -353,7 +352,7 @@ class SystemApi(CallApi):
             return  # never traps: out-of-bounds prints are skipped
         if self.quiet:
             return
-        self.logs.append((self.msg.time_ns, text))
+        self.log.append(self.msg.time_ns, text)
         log.info("[Canister %s] %s", self.canister_text, text)
 
     def ic0_trap(self, src: int, size: int) -> None:

@@ -353,6 +353,6 @@ class ManagementCanister:
         if not cfg.may_read_logs(hosted.settings, hosted.controllers, ctx.caller.raw):
             raise SystemReject(4, f"Caller {ctx.caller.to_text()} is not allowed to query ic00 method"
                                   " fetch_canister_logs", E_REJECTED)
-        records = [{"idx": hosted.log_base + i, "timestamp_nanos": t, "content": text.encode()}
-                   for i, (t, text) in enumerate(hosted.engine.logs)]
+        records = [{"idx": r.idx, "timestamp_nanos": r.time_ns, "content": r.text.encode()}
+                   for r in hosted.engine.log.records()]
         return {"canister_log_records": records}

@@ -4,6 +4,10 @@ durability (issue 12 items 2 and 6; interface spec "Execution of calls", "Canist
 `WasmHost` is the runtime's `CanisterHost`: the dispatcher hands it every call whose canister id
 it holds. An ingress update is refused before execution (non-replicated) when the canister is
 stopped, stopping, empty, lacks the method, or its `canister_inspect_message` does not accept it.
+A call runs through `replica.wasm.scheduler` to the end of everything it causes: the calls a
+canister makes to other Wasm canisters, to the Python ones (II, whoami) and to aaaaa-aa. `tick`
+runs what is due without a caller: global timers, heartbeats, and whatever a run left undelivered
+at its work bound (the replica calls it every round).
 
 Durability: after every message that may have changed a canister (update, install, upgrade,
 settings...), `persist` writes its row and the 64 KiB pages of main and stable memory that differ
@@ -25,6 +29,8 @@ from replica.certification.request_status import Outcome
 from replica.certification.state import CanisterView
 from replica.storage.canister_rows import MAIN_MEMORY, STABLE_MEMORY, CanisterRow
 from replica.wasm import Limits, WasmCanister, image
+from replica.wasm.logs import MAX_RECORDS, CanisterLog, LogRecord
+from replica.wasm.scheduler import Request, Response, RuntimeCallee, Run, Scheduler
 from replica.wasm.state import RUNNING, STOPPED, STOPPING
 
 log = logging.getLogger(__name__)
@@ -56,7 +62,7 @@ class HostedWasm:
     heap: PageImage = field(default_factory=PageImage)
     stable: PageImage = field(default_factory=PageImage)
     query_stats: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
-    log_base: int = 0  # index of the first record of `engine.logs` seen since start
+    logs_saved: int = 0  # the index of the first log record not yet on disk
 
     @property
     def text(self) -> str:
@@ -83,6 +89,22 @@ class WasmHost:
         self.limits = limits
         self._data_certificate = data_certificate
         self.canisters: dict[bytes, HostedWasm] = {}
+        self.runtime = None  # the Python canisters, callees of the Wasm ones (`attach`)
+        self.scheduler = Scheduler(self._target, refuse=self._refusal)
+        self.pending: list[Request | Response] = []  # left by a run at its work bound; `tick` goes on
+
+    def attach(self, runtime) -> None:
+        """Let Wasm canisters call the Python canisters of `runtime` (aaaaa-aa among them)."""
+        self.runtime = runtime
+
+    def _target(self, canister_id: bytes):
+        """Who receives a call or response for `canister_id` inside a scheduler run."""
+        hosted = self.canisters.get(canister_id)
+        if hosted is not None:
+            return hosted.engine
+        if self.runtime is not None and canister_id in self.runtime.hosted:
+            return RuntimeCallee(self.runtime, canister_id)
+        return None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -109,6 +131,7 @@ class WasmHost:
         old = hosted.engine.state
         engine = self.new_engine(hosted.canister_id, old.controllers)
         engine.state.cycles, engine.state.status, engine.state.version = old.cycles, old.status, old.version + 1
+        engine.api.log = hosted.engine.log  # the log outlives the module
         hosted.engine = engine
 
     def get(self, canister_id: bytes) -> HostedWasm | None:
@@ -129,10 +152,8 @@ class WasmHost:
             return Outcome.rejected(DESTINATION_INVALID, f"Canister {principal_text(canister_id)} not found",
                                     E_CANISTER_NOT_FOUND)
         status = hosted.engine.state.status
-        if status == STOPPED:
-            return Outcome.rejected(CANISTER_ERROR, f"Canister {hosted.text} is stopped", E_STOPPED)
-        if status == STOPPING:
-            return Outcome.rejected(CANISTER_ERROR, f"Canister {hosted.text} is stopping", E_STOPPING)
+        if status != RUNNING:
+            return self._status_refusal(hosted, status)
         engine = hosted.engine
         refused = engine._precheck(method, arg, as_query=as_query)
         if refused is not None:
@@ -150,15 +171,53 @@ class WasmHost:
             return refused
         hosted = self.canisters[canister_id]
         if as_query:
-            outcome = hosted.engine.query(method, arg, caller, time_ns)
+            outcome = self.scheduler.query(canister_id, method, arg, caller, time_ns).outcome
             stats = hosted.query_stats
             stats[0] += 1
             stats[2] += len(arg)
             stats[3] += len(outcome.reply or b"")
             return outcome
-        outcome = hosted.engine.update(method, arg, caller, time_ns)
-        self.persist(hosted)
-        return outcome
+        return self._finish(self.scheduler.call(canister_id, method, arg, caller, time_ns)).outcome
+
+    def tick(self, time_ns: int) -> int:
+        """One round without a caller: due global timers, heartbeats, then what earlier runs left
+        undelivered. Returns the number of messages executed."""
+        messages = 0
+        for canister_id, hosted in list(self.canisters.items()):
+            if hosted.engine.module is None or hosted.engine.state.status != RUNNING:
+                continue
+            for run in (self.scheduler.global_timer(canister_id, time_ns),
+                        self.scheduler.heartbeat(canister_id, time_ns)):
+                if run is not None:
+                    if run.trap is not None:
+                        log.warning("canister %s trapped in a system task: %s", hosted.text, run.trap.describe())
+                    messages += self._finish(run).messages
+        if self.pending:
+            pending, self.pending = tuple(self.pending), []
+            messages += self._finish(self.scheduler.resume(pending, time_ns)).messages
+        return messages
+
+    def _finish(self, run: Run) -> Run:
+        """Persist every canister the run changed; keep what it could not deliver for `tick`."""
+        for canister_id in run.touched:
+            hosted = self.canisters.get(canister_id)
+            if hosted is not None:
+                self.persist(hosted)
+        if run.pending:
+            log.warning("%s; the rest is delivered in the next rounds", run.limit_error)
+            self.pending.extend(run.pending)
+        return run
+
+    def _refusal(self, canister_id: bytes) -> Outcome | None:
+        hosted = self.canisters[canister_id]
+        status = hosted.engine.state.status
+        return None if status == RUNNING else self._status_refusal(hosted, status)
+
+    @staticmethod
+    def _status_refusal(hosted: HostedWasm, status: int) -> Outcome:
+        if status == STOPPED:
+            return Outcome.rejected(CANISTER_ERROR, f"Canister {hosted.text} is stopped", E_STOPPED)
+        return Outcome.rejected(CANISTER_ERROR, f"Canister {hosted.text} is stopping", E_STOPPING)
 
     def view(self, canister_id: bytes) -> CanisterView | None:
         hosted = self.canisters.get(canister_id)
@@ -207,6 +266,10 @@ class WasmHost:
             self.storage.write_pages(hosted.canister_id, MAIN_MEMORY, heap_pages, drop_all=heap_reset)
         if stable_pages or stable_reset:
             self.storage.write_pages(hosted.canister_id, STABLE_MEMORY, stable_pages, drop_all=stable_reset)
+        fresh = engine.log.since(hosted.logs_saved)
+        if fresh:
+            self.storage.append_logs(hosted.canister_id, [(r.idx, r.time_ns, r.text) for r in fresh], keep=MAX_RECORDS)
+        hosted.logs_saved = engine.log.next_idx
         return len(heap_pages) + len(stable_pages)
 
     def reset_images(self, hosted: HostedWasm) -> None:
@@ -252,6 +315,8 @@ class WasmHost:
             state.status = row.status
             hosted.heap = PageImage(heap)
             hosted.stable = PageImage(stable)
+            engine.api.log = CanisterLog(LogRecord(*r) for r in self.storage.load_logs(row.canister_id))
+            hosted.logs_saved = engine.log.next_idx
             for digest, data in self.storage.load_chunks(row.canister_id):
                 hosted.chunks[digest] = data
             self.canisters[row.canister_id] = hosted

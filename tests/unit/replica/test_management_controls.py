@@ -186,3 +186,15 @@ def test_bad_modules_leave_the_canister_as_it_was(ic, owner, counter, kind):
     empty = ic.create(owner)
     assert ic.install(owner, empty, BAD_MODULES[kind]).status == "rejected"
     assert ic.ok(owner, "canister_status", {"canister_id": empty})["module_hash"] is None
+
+
+@pytest.mark.parametrize("mode", ["reinstall", "upgrade"])
+def test_an_install_argument_over_two_mib_is_refused_and_nothing_changes(ic, owner, counter, motoko, mode):
+    assert nat(ic.call(owner, counter, "inc", EMPTY)) == 1
+    before = ic.ok(owner, "canister_status", {"canister_id": counter})
+    install_mode = {"upgrade": []} if mode == "upgrade" else mode
+    answer = ic.install(owner, counter, motoko("counter"), mode=install_mode, arg=bytes(2 * 1024 * 1024 + 1))
+    assert (answer.status, answer.reject_code, answer.error_code) == ("rejected", 5, "IC0504")
+    assert "install argument of 2097153 bytes exceeds the limit of 2097152 bytes" in answer.reject_message
+    assert ic.ok(owner, "canister_status", {"canister_id": counter}) == before
+    assert nat(ic.call(owner, counter, "inc", EMPTY)) == 2

@@ -118,3 +118,32 @@ def test_figures_persistence_cost_against_heap_size(tmp_path):
                      f" commit included); the engine's update itself {min(engine_runs) * 1000:.2f} ms")
     storage.close()
     print("\n".join(lines))
+
+
+def test_the_canister_log_keeps_prints_and_traps_across_a_restart(tmp_path, motoko):
+    def logs(ic, canister):
+        answer = ic.query(OWNER, b"", "fetch_canister_logs",
+                          ic.encode_args("fetch_canister_logs", {"canister_id": canister}), ecid=canister)
+        return [(r["idx"], r["content"].decode())
+                for r in ic.decode_reply("fetch_canister_logs", answer.reply)["canister_log_records"]]
+
+    first = make_replica(tmp_path, clock=Clock())
+    ic = Ic(first)
+    counter = ic.create(OWNER)
+    assert ic.install(OWNER, counter, motoko("counter")).replied
+    assert nat(ic.call(OWNER, counter, "inc", EMPTY)) == 1
+    assert ic.call(OWNER, counter, "failAfterWrite", EMPTY).reject_code == 5
+    before = logs(ic, counter)
+    assert before[-1][1].startswith("[TRAP]: deliberate failure")
+    assert [idx for idx, _ in before] == list(range(len(before)))
+    first.close()
+
+    second = make_replica(tmp_path, clock=Clock())
+    try:
+        ic = Ic(second)
+        assert logs(ic, counter) == before
+        assert nat(ic.call(OWNER, counter, "inc", EMPTY)) == 2
+        after = logs(ic, counter)
+        assert after[:len(before)] == before and after[-1] == (len(before), "count is 2")
+    finally:
+        second.close()

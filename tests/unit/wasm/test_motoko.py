@@ -83,7 +83,8 @@ def test_debug_print_goes_to_the_log_with_the_canister_id(counter, caplog):
     with caplog.at_level(logging.INFO, logger="replica.wasm.canister"):
         counter.update("inc", EMPTY, USER, 42)
     assert "[Canister rrkah-fqaaa-aaaaa-aaaaq-cai] count is 1" in caplog.text
-    assert counter.logs[-1] == (42, "count is 1")
+    last = counter.log.records()[-1]
+    assert (last.time_ns, last.text) == (42, "count is 1")
 
 
 def test_stable_memory_and_upgrade_keep_state(motoko, canister):
