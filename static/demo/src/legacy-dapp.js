@@ -1,12 +1,12 @@
 // Demo dapp on @dfinity/auth-client 3.x: the legacy `authorize-client` postMessage protocol.
 import { AuthClient } from "@dfinity/auth-client";
 import { Actor, HttpAgent } from "@dfinity/agent";
-import { demoConfig, show, whoamiIdl } from "./whoami.js";
+import { callBackend, demoConfig, show, showBackendSection, whoamiIdl } from "./whoami.js";
 
 const config = demoConfig();
+showBackendSection(config);
 
-async function callWhoami(identity) {
-  const agent = await HttpAgent.create({ host: config.host, identity, shouldFetchRootKey: true });
+async function callWhoami(agent) {
   const actor = Actor.createActor(whoamiIdl, { agent, canisterId: config.whoamiCanisterId });
   return (await actor.whoami()).toText();
 }
@@ -23,11 +23,14 @@ document.querySelector("[data-tid=login-button]").addEventListener("click", asyn
     onSuccess: async () => {
       const identity = client.getIdentity();
       show("principal", identity.getPrincipal().toText());
+      let agent;
       try {
-        show("whoami", await callWhoami(identity));
+        agent = await HttpAgent.create({ host: config.host, identity, shouldFetchRootKey: true });
+        show("whoami", await callWhoami(agent));
       } catch (error) {
         show("error", `whoami failed: ${error.message || error}`);
       }
+      if (agent) await callBackend(Actor, agent, config);
     },
     onError: (error) => show("error", `login failed: ${error}`),
   });

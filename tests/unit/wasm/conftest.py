@@ -24,27 +24,32 @@ def moc_version() -> str:
     return json.loads((ROOT / "node_modules" / "motoko" / "package.json").read_text())["version"]
 
 
+def compile_source(source: Path, cache: Path) -> bytes:
+    """The .wasm bytes of the Motoko file `source` (any directory), kept in `cache` by content hash."""
+    source = Path(source)
+    digest = hashlib.sha256(moc_version().encode() + b"\0" + source.read_bytes()).hexdigest()[:32]
+    out = cache / f"{source.stem}-{digest}.wasm"
+    if not out.exists():
+        tmp = out.with_suffix(".tmp")
+        done = subprocess.run(["node", str(HERE / "compile_motoko.mjs"), str(source), str(tmp)],
+                              capture_output=True, text=True, timeout=300)
+        if done.returncode:
+            raise AssertionError(f"moc failed on {source.name}: {done.stderr}")
+        tmp.rename(out)
+    return out.read_bytes()
+
+
 @pytest.fixture(scope="session")
 def motoko(request, tmp_path_factory):
-    """compile(name) -> the .wasm bytes of tests/unit/wasm/motoko/<name>.mo."""
+    """compile(name) -> the .wasm bytes of tests/unit/wasm/motoko/<name>.mo; compile(path) (a Path)
+    -> those of the Motoko file at `path`."""
     if shutil.which("node") is None or not (ROOT / "node_modules" / "motoko").exists():
         pytest.skip("the Motoko compiler is missing: run `python3 tools/setup.py` (npm ci installs motoko)")
     store = getattr(request.config, "cache", None)  # absent under `-p no:cacheprovider`
     cache = Path(store.mkdir("motoko-wasm")) if store is not None else tmp_path_factory.mktemp("motoko-wasm")
-    version = moc_version()
 
-    def compile(name: str) -> bytes:
-        source = SOURCES / f"{name}.mo"
-        digest = hashlib.sha256(version.encode() + b"\0" + source.read_bytes()).hexdigest()[:32]
-        out = cache / f"{name}-{digest}.wasm"
-        if not out.exists():
-            tmp = out.with_suffix(".tmp")
-            done = subprocess.run(["node", str(HERE / "compile_motoko.mjs"), str(source), str(tmp)],
-                                  capture_output=True, text=True, timeout=300)
-            if done.returncode:
-                raise AssertionError(f"moc failed on {source.name}: {done.stderr}")
-            tmp.rename(out)
-        return out.read_bytes()
+    def compile(name: str | Path) -> bytes:
+        return compile_source(name if isinstance(name, Path) else SOURCES / f"{name}.mo", cache)
 
     return compile
 
