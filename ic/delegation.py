@@ -5,7 +5,9 @@
   `delegation_payload` (`\\x1Aic-request-auth-delegation` ‖ hash), the bytes every link signs;
 - JSON both ways: `@dfinity/identity` `DelegationChain.toJSON()` (hex) and ICRC-34 (base64,
   decimal expiration, text targets); `parse_chain_json` accepts either;
-- `verify_chain`: the replica's checks in its order, returning the authenticated principal.
+- `check_links`: the replica's chain rules in its order, over any links, signatures through a
+  callback, failures as `DelegationError` subclasses carrying the facts (the replica words them);
+- `verify_chain`: `check_links` with `ic.keys` signatures, returning the authenticated principal.
 
 Run `python -m ic.delegation CHAIN.json --root-key HEX [--session-key HEX] [--now-ns N]` to check a
 chain from the command line (see `main`).
@@ -18,10 +20,10 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from ic.errors import DelegationError, ICError
-from ic.keys.public_key import parse_der
+from ic.keys.public_key import PublicKey, parse_der
 from ic.keys.verify import VerifyContext, verify_signature
 from ic.principal import Principal
 from ic.request_id import DOMAIN_DELEGATION, hash_of_map
@@ -294,6 +296,101 @@ def parse_chain_json(value: str | bytes | dict) -> DelegationChain:
 # --- verification ----------------------------------------------------------------------------
 
 
+class ChainTooLong(DelegationError):
+    """More than `MAX_DELEGATIONS` links."""
+
+    def __init__(self, count: int):
+        self.count = count
+        super().__init__(f"delegation chain is too long: {count} delegations, at most {MAX_DELEGATIONS} are allowed")
+
+
+class LinkExpired(DelegationError):
+    """Link `index` expired before `now` (both in ns since the epoch)."""
+
+    def __init__(self, index: int, expiration: int, now: int):
+        self.index, self.expiration, self.now = index, expiration, now
+        super().__init__(f"delegation {index} expired: expiration {expiration} ns is before now ({now} ns)")
+
+
+class RepeatedKey(DelegationError):
+    """Link `index` delegates to `pubkey`, a key already in the chain (the chain key or an earlier link's)."""
+
+    def __init__(self, index: int, pubkey: bytes):
+        self.index, self.pubkey = index, pubkey
+        super().__init__(f"delegation {index} repeats a public key already in the chain (a cycle): {pubkey.hex()}")
+
+
+class TooManyTargets(DelegationError):
+    """Link `index` lists `count` targets, more than `MAX_TARGETS`."""
+
+    def __init__(self, index: int, count: int):
+        self.index, self.count = index, count
+        super().__init__(f"delegation {index} has {count} targets, at most {MAX_TARGETS} are allowed")
+
+
+class LinkSignatureInvalid(DelegationError):
+    """Link `index` is not signed by the previous key (the chain key for link 0); `reason` says why."""
+
+    def __init__(self, index: int, reason: str):
+        self.index, self.reason = index, reason
+        who = "the chain public key" if index == 0 else f"the pubkey of delegation {index - 1}"
+        super().__init__(f"delegation {index}: signature by {who} does not verify: {reason}")
+
+
+def check_links(
+    public_key: bytes,
+    links: Sequence[Any],
+    *,
+    now_ns: int,
+    verify_link: Callable[[int, bytes, Any], None],
+) -> Optional[frozenset]:
+    """The replica's delegation rules, in its order (ic-interface-facts §4.6); returns the targets.
+
+    `links` are anything with `.delegation.pubkey`, `.delegation.expiration`, `.delegation.targets`
+    and `.signature` (this module's `SignedDelegation`, the replica's parsed envelope). The rules:
+    at most 20 links, none expired at `now_ns`, no public key twice (starting with `public_key`),
+    at most 1000 targets per link, then link i signed by the key before it:
+    `verify_link(i, signer, link)` raises `ValueError` with the reason when it is not (a
+    `DelegationError` it raises passes through as is). The first broken rule raises its
+    `DelegationError` subclass above. An empty chain passes. Returns the intersection of every
+    link's targets, or None when no link restricts them.
+    """
+    if len(links) > MAX_DELEGATIONS:
+        raise ChainTooLong(len(links))
+    for i, link in enumerate(links):
+        if link.delegation.expiration < now_ns:
+            raise LinkExpired(i, link.delegation.expiration, now_ns)
+    seen = {public_key}
+    for i, link in enumerate(links):
+        if link.delegation.pubkey in seen:
+            raise RepeatedKey(i, link.delegation.pubkey)
+        seen.add(link.delegation.pubkey)
+    for i, link in enumerate(links):
+        if link.delegation.targets is not None and len(link.delegation.targets) > MAX_TARGETS:
+            raise TooManyTargets(i, len(link.delegation.targets))
+    targets: Optional[frozenset] = None
+    signer = public_key
+    for i, link in enumerate(links):
+        try:
+            verify_link(i, signer, link)
+        except DelegationError:
+            raise
+        except ValueError as exc:
+            raise LinkSignatureInvalid(i, str(exc)) from None
+        if link.delegation.targets is not None:
+            these = frozenset(link.delegation.targets)
+            targets = these if targets is None else targets & these
+        signer = link.delegation.pubkey
+    return targets
+
+
+def _parse_key(der: bytes, what: str) -> PublicKey:
+    try:
+        return parse_der(der)
+    except ICError as exc:
+        raise DelegationError(f"{what}: {exc}") from None
+
+
 def verify_chain(
     chain: DelegationChain,
     *,
@@ -302,56 +399,25 @@ def verify_chain(
     session_public_key: bytes | None = None,
     expected_target: Principal | None = None,
 ) -> Principal:
-    """Check every link as the replica does (ic-interface-facts §4.6) and return the principal.
+    """Check every link as the replica does (`check_links`) and return the principal.
 
-    Order: length (1..20), expiry of each link, no repeated key, at most 1000 targets per link,
-    each signature (link 0 by `chain.public_key`, link i by link i-1's pubkey; canister signatures
-    through `ic.canister_sig` with `ctx`), then `expected_target` within the intersection of all
-    targets, then `session_public_key` equal to the last pubkey. Without `session_public_key`
-    the caller must itself check a signature by `chain.delegations[-1].delegation.pubkey`.
+    Beyond the replica: the chain must have at least 1 link, and every key must be readable
+    (`chain.public_key` before link 0's signature is checked, each link's pubkey after its own).
+    Signatures are checked with `ic.keys` (canister signatures through `ic.canister_sig` with
+    `ctx`). Then `expected_target` must be within the intersection of all targets, and
+    `session_public_key` equal to the last pubkey. Without `session_public_key` the caller must
+    itself check a signature by `chain.delegations[-1].delegation.pubkey`.
     """
     links = chain.delegations
     if not links:
         raise DelegationError("delegation chain is empty: expected at least 1 delegation")
-    if len(links) > MAX_DELEGATIONS:
-        raise DelegationError(
-            f"delegation chain is too long: {len(links)} delegations, at most {MAX_DELEGATIONS} are allowed"
-        )
-    for i, link in enumerate(links):
-        if link.delegation.expiration < now_ns:
-            raise DelegationError(
-                f"delegation {i} expired: expiration {link.delegation.expiration} ns is before now ({now_ns} ns)"
-            )
-    seen = {chain.public_key}
-    for i, link in enumerate(links):
-        if link.delegation.pubkey in seen:
-            raise DelegationError(
-                f"delegation {i} repeats a public key already in the chain (a cycle): {link.delegation.pubkey.hex()}"
-            )
-        seen.add(link.delegation.pubkey)
-    for i, link in enumerate(links):
-        if link.delegation.targets is not None and len(link.delegation.targets) > MAX_TARGETS:
-            raise DelegationError(
-                f"delegation {i} has {len(link.delegation.targets)} targets, at most {MAX_TARGETS} are allowed"
-            )
-    try:
-        signer = parse_der(chain.public_key)
-    except ICError as exc:
-        raise DelegationError(f"chain public key: {exc}") from None
-    targets: Optional[frozenset[Principal]] = None
-    for i, link in enumerate(links):
-        who = "the chain public key" if i == 0 else f"the pubkey of delegation {i - 1}"
-        try:
-            verify_signature(signer, delegation_payload(link.delegation), link.signature, ctx=ctx)
-        except ICError as exc:
-            raise DelegationError(f"delegation {i}: signature by {who} does not verify: {exc}") from None
-        try:
-            signer = parse_der(link.delegation.pubkey)
-        except ICError as exc:
-            raise DelegationError(f"delegation {i}: pubkey: {exc}") from None
-        if link.delegation.targets is not None:
-            these = frozenset(link.delegation.targets)
-            targets = these if targets is None else targets & these
+
+    def verify_link(i: int, signer: bytes, link: SignedDelegation) -> None:
+        key = _parse_key(signer, "chain public key" if i == 0 else f"delegation {i - 1}: pubkey")
+        verify_signature(key, delegation_payload(link.delegation), link.signature, ctx=ctx)
+        _parse_key(link.delegation.pubkey, f"delegation {i}: pubkey")
+
+    targets = check_links(chain.public_key, links, now_ns=now_ns, verify_link=verify_link)
     if expected_target is not None and targets is not None and expected_target not in targets:
         raise DelegationError(f"canister '{expected_target.to_text()}' is not one of the delegation targets")
     if session_public_key is not None and links[-1].delegation.pubkey != session_public_key:

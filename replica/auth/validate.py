@@ -11,6 +11,9 @@ raises an `AuthError` whose text says which check failed:
 5. at most 20 delegations, none expired, no public key repeated, at most 1000 targets each;
 6. each delegation signed by the previous key, `sender_sig` by the last key (every scheme);
 7. for call and query, `canister_id` within the intersection of all `targets` lists.
+
+Step 5 and the delegation signatures of step 6 are `ic.delegation.check_links`, the one copy of the
+chain rules; `_wire_error` gives each of its structured errors the real replica's class and text.
 """
 
 from __future__ import annotations
@@ -19,6 +22,19 @@ import datetime
 from dataclasses import dataclass
 from typing import Callable
 
+from ic.delegation import (
+    DELEGATION_DOMAIN,
+    MAX_DELEGATIONS,
+    MAX_TARGETS,
+    ChainTooLong,
+    LinkExpired,
+    LinkSignatureInvalid,
+    RepeatedKey,
+    TooManyTargets,
+    check_links,
+)
+from ic.errors import DelegationError
+from ic.request_id import request_id
 from replica.auth.envelope import Envelope
 from replica.auth.errors import (
     AuthError,
@@ -33,11 +49,8 @@ from replica.auth.errors import (
 MAX_INGRESS_TTL_NS = 5 * 60 * 1_000_000_000
 PERMITTED_DRIFT_NS = 30 * 1_000_000_000
 MAX_NONCE_BYTES = 32
-MAX_DELEGATIONS = 20
-MAX_TARGETS = 1000
 ANONYMOUS = b"\x04"
 REQUEST_DOMAIN = b"\x0aic-request"
-DELEGATION_DOMAIN = b"\x1aic-request-auth-delegation"
 
 # verify(der_public_key, signed_bytes, signature): raises ValueError with the reason on failure.
 Verifier = Callable[[bytes, bytes, bytes], None]
@@ -120,43 +133,38 @@ def authenticate(envelope: Envelope, *, now_ns: int, verify: Verifier) -> Authen
 
 
 def _check_delegations(sender_pubkey: bytes, chain, now_ns: int, verify: Verifier) -> frozenset[bytes] | None:
-    from ic.request_id import request_id
+    """The rules of `ic.delegation.check_links`; each link signs the hash of its map as received."""
 
-    if len(chain) > MAX_DELEGATIONS:
-        raise InvalidDelegation(
-            f"Chain of delegations is too long: got {len(chain)} delegations, but at most {MAX_DELEGATIONS} are allowed"
+    def verify_link(_index: int, signer: bytes, link) -> None:
+        verify(signer, DELEGATION_DOMAIN + request_id(link.delegation.raw), link.signature)
+
+    try:
+        return check_links(sender_pubkey, chain, now_ns=now_ns, verify_link=verify_link)
+    except DelegationError as err:
+        raise _wire_error(err) from None
+
+
+def _wire_error(err: DelegationError) -> AuthError:
+    """The real replica's error (class and text) for each broken `check_links` rule."""
+    if isinstance(err, ChainTooLong):
+        return InvalidDelegation(
+            f"Chain of delegations is too long: got {err.count} delegations, but at most {MAX_DELEGATIONS} are allowed"
         )
-    for i, link in enumerate(chain):
-        if link.delegation.expiration < now_ns:
-            raise DelegationExpired(
-                f"Specified sender delegation has expired: delegation {i} expired at "
-                f"{format_time(link.delegation.expiration)}, the replica time is {format_time(now_ns)}"
-            )
-    seen = {sender_pubkey}
-    for link in chain:
-        if link.delegation.pubkey in seen:
-            raise InvalidDelegation(
-                "Chain of delegations contains at least one cycle: first repeating public key in delegations is "
-                f"{link.delegation.pubkey.hex()}"
-            )
-        seen.add(link.delegation.pubkey)
-    for i, link in enumerate(chain):
-        if link.delegation.targets is not None and len(link.delegation.targets) > MAX_TARGETS:
-            raise InvalidDelegation(
-                f"Delegation {i} has too many targets: got {len(link.delegation.targets)} targets, "
-                f"but at most {MAX_TARGETS} are allowed"
-            )
-    targets: frozenset[bytes] | None = None
-    previous = sender_pubkey
-    for i, link in enumerate(chain):
-        message = DELEGATION_DOMAIN + request_id(link.delegation.raw)
-        try:
-            verify(previous, message, link.signature)
-        except ValueError as exc:
-            who = "sender_pubkey" if i == 0 else f"the key of delegation {i - 1}"
-            raise InvalidDelegation(f"Invalid signature of delegation {i} (signed by {who}): {exc}") from None
-        if link.delegation.targets is not None:
-            these = frozenset(link.delegation.targets)
-            targets = these if targets is None else targets & these
-        previous = link.delegation.pubkey
-    return targets
+    if isinstance(err, LinkExpired):
+        return DelegationExpired(
+            f"Specified sender delegation has expired: delegation {err.index} expired at "
+            f"{format_time(err.expiration)}, the replica time is {format_time(err.now)}"
+        )
+    if isinstance(err, RepeatedKey):
+        return InvalidDelegation(
+            "Chain of delegations contains at least one cycle: first repeating public key in delegations is "
+            f"{err.pubkey.hex()}"
+        )
+    if isinstance(err, TooManyTargets):
+        return InvalidDelegation(
+            f"Delegation {err.index} has too many targets: got {err.count} targets, but at most {MAX_TARGETS} are allowed"
+        )
+    if isinstance(err, LinkSignatureInvalid):
+        who = "sender_pubkey" if err.index == 0 else f"the key of delegation {err.index - 1}"
+        return InvalidDelegation(f"Invalid signature of delegation {err.index} (signed by {who}): {err.reason}")
+    return InvalidDelegation(str(err))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -12,9 +13,15 @@ from hypothesis import strategies as st
 
 from ic.delegation import (
     DELEGATION_DOMAIN,
+    ChainTooLong,
     Delegation,
     DelegationChain,
+    LinkExpired,
+    LinkSignatureInvalid,
+    RepeatedKey,
     SignedDelegation,
+    TooManyTargets,
+    check_links,
     delegation_hash,
     delegation_payload,
     encode_chain_icrc34,
@@ -349,6 +356,107 @@ def test_unreadable_keys():
         verify_chain(DelegationChain((garbage,), a.der), ctx=CTX, now_ns=NOW)
     with pytest.raises(DelegationError, match="chain public key: DER"):
         verify_chain(DelegationChain((garbage,), b"\x30\x01\x00"), ctx=CTX, now_ns=NOW)
+
+
+# --- check_links: the rules over any links, with structured errors ------------------------------
+
+
+def _link(pubkey: bytes, expiration: int = NOW + HOUR, targets=None, signature: bytes = b"sig"):
+    """A link as the replica parses it: only the attributes check_links reads."""
+    return SimpleNamespace(delegation=SimpleNamespace(pubkey=pubkey, expiration=expiration, targets=targets), signature=signature)
+
+
+def _accept(_index, _signer, _link) -> None:
+    return None
+
+
+def test_check_links_walks_any_links_and_returns_the_targets():
+    calls = []
+    links = [_link(b"a", targets=(b"x", b"y")), _link(b"b"), _link(b"c", targets=(b"y", b"z"))]
+    targets = check_links(b"root", links, now_ns=NOW, verify_link=lambda *args: calls.append(args))
+    assert targets == frozenset({b"y"})
+    assert calls == [(0, b"root", links[0]), (1, b"a", links[1]), (2, b"b", links[2])]
+    assert check_links(b"root", [_link(b"a")], now_ns=NOW, verify_link=_accept) is None
+
+
+def test_check_links_allows_an_empty_chain():
+    assert check_links(b"root", (), now_ns=NOW, verify_link=_accept) is None
+
+
+def test_check_links_errors_carry_the_facts():
+    with pytest.raises(ChainTooLong) as info:
+        check_links(b"root", [_link(bytes([i])) for i in range(21)], now_ns=NOW, verify_link=_accept)
+    assert info.value.count == 21
+    assert str(info.value) == "delegation chain is too long: 21 delegations, at most 20 are allowed"
+
+    with pytest.raises(LinkExpired) as info:
+        check_links(b"root", [_link(b"a"), _link(b"b", expiration=NOW - 1)], now_ns=NOW, verify_link=_accept)
+    assert (info.value.index, info.value.expiration, info.value.now) == (1, NOW - 1, NOW)
+    assert str(info.value) == f"delegation 1 expired: expiration {NOW - 1} ns is before now ({NOW} ns)"
+
+    with pytest.raises(RepeatedKey) as info:
+        check_links(b"root", [_link(b"a"), _link(b"root")], now_ns=NOW, verify_link=_accept)
+    assert (info.value.index, info.value.pubkey) == (1, b"root")
+    assert str(info.value) == "delegation 1 repeats a public key already in the chain (a cycle): 726f6f74"
+
+    with pytest.raises(TooManyTargets) as info:
+        check_links(b"root", [_link(b"a", targets=tuple(range(1001)))], now_ns=NOW, verify_link=_accept)
+    assert (info.value.index, info.value.count) == (0, 1001)
+    assert str(info.value) == "delegation 0 has 1001 targets, at most 1000 are allowed"
+
+    def refuse_second(index, _signer, _link):
+        if index == 1:
+            raise ValueError("Ed25519 signature: does not verify")
+
+    with pytest.raises(LinkSignatureInvalid) as info:
+        check_links(b"root", [_link(b"a"), _link(b"b")], now_ns=NOW, verify_link=refuse_second)
+    assert (info.value.index, info.value.reason) == (1, "Ed25519 signature: does not verify")
+    assert str(info.value) == "delegation 1: signature by the pubkey of delegation 0 does not verify: Ed25519 signature: does not verify"
+
+
+def test_check_links_keeps_the_replica_order():
+    def never(*_args):
+        raise AssertionError("no signature is checked before the other rules pass")
+
+    too_long_and_expired = [_link(bytes([i]), expiration=0) for i in range(21)]
+    with pytest.raises(ChainTooLong):
+        check_links(b"root", too_long_and_expired, now_ns=NOW, verify_link=never)
+    expired_and_cycle = [_link(b"root", expiration=0)]
+    with pytest.raises(LinkExpired):
+        check_links(b"root", expired_and_cycle, now_ns=NOW, verify_link=never)
+    cycle_and_targets = [_link(b"a", targets=tuple(range(1001))), _link(b"a")]
+    with pytest.raises(RepeatedKey):
+        check_links(b"root", cycle_and_targets, now_ns=NOW, verify_link=never)
+    with pytest.raises(TooManyTargets):
+        check_links(b"root", [_link(b"a", targets=tuple(range(1001)))], now_ns=NOW, verify_link=never)
+
+
+def test_check_links_passes_delegation_errors_of_the_callback_through():
+    unreadable = DelegationError("delegation 0: pubkey: DER: truncated")
+
+    def fail(*_args):
+        raise unreadable
+
+    with pytest.raises(DelegationError) as info:
+        check_links(b"root", [_link(b"a")], now_ns=NOW, verify_link=fail)
+    assert info.value is unreadable
+
+
+def test_verify_chain_raises_the_structured_errors():
+    a, b, c = Ed25519Signer(), Ed25519Signer(), Ed25519Signer()
+    with pytest.raises(LinkExpired) as info:
+        verify_chain(_chain([a, b], expiration=NOW - 5), ctx=CTX, now_ns=NOW)
+    assert (info.value.index, info.value.expiration, info.value.now) == (0, NOW - 5, NOW)
+    with pytest.raises(RepeatedKey) as info:
+        verify_chain(_chain([a, b, a]), ctx=CTX, now_ns=NOW)
+    assert (info.value.index, info.value.pubkey) == (1, a.der)
+    chain = _chain([a, b, c])
+    forged = SignedDelegation(chain.delegations[1].delegation, c.sign(b"other"))
+    with pytest.raises(LinkSignatureInvalid) as info:
+        verify_chain(DelegationChain((chain.delegations[0], forged), a.der), ctx=CTX, now_ns=NOW)
+    assert info.value.index == 1 and info.value.reason.startswith("Ed25519")
+    for kind in (ChainTooLong, LinkExpired, RepeatedKey, TooManyTargets, LinkSignatureInvalid):
+        assert issubclass(kind, DelegationError) and issubclass(kind, ValueError)
 
 
 # --- command line ----------------------------------------------------------------------------

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from ic.delegation import ChainTooLong, LinkExpired, LinkSignatureInvalid, RepeatedKey, TooManyTargets
+from replica.auth.errors import DelegationExpired, InvalidDelegation
+from replica.auth.validate import _wire_error, format_time
 from replica.http.testing import (
     DelegationIdentity,
     EcdsaIdentity,
@@ -132,3 +135,75 @@ def test_request_signed_by_the_root_instead_of_the_session(client, replica):
     me.session = root
     res = whoami(client, replica, me)
     assert res.status == 400 and "not signed by the last delegated key" in res.text
+
+
+# --- the chain rules are ic.delegation's; the replica only words them -----------------------------
+
+
+def test_the_replica_checks_chains_with_ic_delegation(client, replica, monkeypatch):
+    import ic.delegation
+    import replica.auth.validate as validate
+
+    calls = []
+
+    def spy(public_key, links, **kwargs):
+        calls.append((public_key, len(links)))
+        return ic.delegation.check_links(public_key, links, **kwargs)
+
+    monkeypatch.setattr(validate, "check_links", spy)
+    root = Ed25519Identity()
+    me = chain_identity(root, [Ed25519Identity(), Ed25519Identity()])
+    assert whoami(client, replica, me).status == 200
+    assert calls == [(root.der, 2)]
+
+
+def test_each_rule_has_the_replica_wire_text(client, replica, clock):
+    root, a, b = Ed25519Identity(), Ed25519Identity(), Ed25519Identity()
+    exp = clock() + 60 * 10**9
+
+    res = whoami(client, replica, chain_identity(root, [Ed25519Identity() for _ in range(21)]))
+    assert res.text == "Invalid delegation: Chain of delegations is too long: got 21 delegations, but at most 20 are allowed"
+
+    cycle = [delegation_link(root, a.der, exp), delegation_link(a, root.der, exp)]
+    res = whoami(client, replica, DelegationIdentity(root.der, cycle, root))
+    assert res.text == (
+        "Invalid delegation: Chain of delegations contains at least one cycle: "
+        f"first repeating public key in delegations is {root.der.hex()}"
+    )
+
+    many = [i.to_bytes(8, "big") + b"\x01\x01" for i in range(1001)]
+    res = whoami(client, replica, chain_identity(root, [a], targets=many))
+    assert res.text == "Invalid delegation: Delegation 0 has too many targets: got 1001 targets, but at most 1000 are allowed"
+
+    forged = [delegation_link(root, a.der, exp), delegation_link(a, b.der, exp, sign_with=root)]
+    res = whoami(client, replica, DelegationIdentity(root.der, forged, b))
+    assert res.text.startswith("Invalid delegation: Invalid signature of delegation 1 (signed by the key of delegation 0): ")
+    res = whoami(client, replica, DelegationIdentity(b.der, forged[:1], a))
+    assert res.text.startswith("Invalid delegation: Invalid signature of delegation 0 (signed by sender_pubkey): ")
+
+    me = chain_identity(root, [a], expiration=exp)
+    clock.advance(61)
+    res = whoami(client, replica, me)
+    assert res.text == (
+        "Invalid delegation expiry: Specified sender delegation has expired: "
+        f"delegation 0 expired at {format_time(exp)}, the replica time is {format_time(clock())}"
+    )
+    assert res.status == 400
+
+
+@pytest.mark.parametrize(
+    "error,kind,text",
+    [
+        (ChainTooLong(21), InvalidDelegation, "Invalid delegation: Chain of delegations is too long: got 21 delegations, but at most 20 are allowed"),
+        (LinkExpired(3, 0, 10**9), DelegationExpired, "Invalid delegation expiry: Specified sender delegation has expired: delegation 3 expired at 1970-01-01 00:00:00.000000000 UTC, the replica time is 1970-01-01 00:00:01.000000000 UTC"),
+        (RepeatedKey(1, b"\xab\xcd"), InvalidDelegation, "Invalid delegation: Chain of delegations contains at least one cycle: first repeating public key in delegations is abcd"),
+        (TooManyTargets(2, 1001), InvalidDelegation, "Invalid delegation: Delegation 2 has too many targets: got 1001 targets, but at most 1000 are allowed"),
+        (LinkSignatureInvalid(0, "bad"), InvalidDelegation, "Invalid delegation: Invalid signature of delegation 0 (signed by sender_pubkey): bad"),
+        (LinkSignatureInvalid(4, "bad"), InvalidDelegation, "Invalid delegation: Invalid signature of delegation 4 (signed by the key of delegation 3): bad"),
+    ],
+    ids=["too-long", "expired", "cycle", "too-many-targets", "signature-link-0", "signature-link-4"],
+)
+def test_structured_errors_map_to_wire_errors(error, kind, text):
+    wire = _wire_error(error)
+    assert type(wire) is kind
+    assert str(wire) == text
