@@ -7,9 +7,11 @@ the timer and the cycle balance are kept only when an update (or timer, heartbea
 upgrade) finishes without trapping; a query's changes are always dropped. A message has an
 instruction budget (wasmtime fuel); past it, it traps with the IC's IC0522.
 
-The live instance holds the committed main memory. Undoing a message restores memory from a copy
-taken before it (a memory that grew is re-instantiated at its old size), so a message costs a copy
-of the heap; tracking dirty pages instead is for the persistence layer.
+The live instance holds the committed main memory, and `replica.wasm.dirty.MemoryImage` a copy of
+it: after a message, the pages it wrote are folded into the copy (commit) or put back from it
+(rollback; a memory that grew is re-instantiated at its old size). What that costs follows the
+pages written, not the heap; the committed pages are also what the persistence layer stores
+(`take_written_pages`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from replica.wasm.module import MAX_MODULE_BYTES, CanisterModule, MethodKind, pa
 from replica.wasm.sections import GLOBAL_EXPORT_PREFIX, MEMORY_EXPORT, START_EXPORT, TABLE_EXPORT
 from replica.wasm.state import WASM_PAGE, CanisterState, Checkpoint, StableMemory
 from replica.wasm.calls import no_response
+from replica.wasm.dirty import PAGE, RESERVATION, MemoryImage
 from replica.wasm.execution import CallExecution
 from replica.wasm.system_api import MAX_PAYLOAD_BYTES, Message, SystemApi
 from replica.wasm import traps
@@ -44,6 +47,7 @@ def wasm_engine() -> wasmtime.Engine:
         config = wasmtime.Config()
         config.wasm_memory64 = True
         config.consume_fuel = True
+        config.memory_reservation = RESERVATION  # wasmtime's default, which dirty-page tracking relies on
         _ENGINE = wasmtime.Engine(config)
     return _ENGINE
 
@@ -71,23 +75,49 @@ class _Live:
         self.memory: wasmtime.Memory | None = exports.get(MEMORY_EXPORT) if module.has_memory else None
         self.globals = [exports[f"{GLOBAL_EXPORT_PREFIX}{i}"] for i in module.mutable_globals]
         self.table: wasmtime.Table | None = exports.get(TABLE_EXPORT) if module.has_table else None
+        self._image: MemoryImage | None = None
 
     def func(self, name: str):
         return self.exports.get(name)
 
+    def span(self) -> tuple[int, int]:
+        """(address, length) of the main memory; (0, 0) without one."""
+        if self.memory is None:
+            return 0, 0
+        return _address(self.memory, self.store), self.memory.data_len(self.store)
+
+    def image(self) -> MemoryImage | None:
+        """The committed image of the main memory, taken when first needed (before a message)."""
+        if self._image is None and self.memory is not None:
+            self._image = MemoryImage(*self.span())
+        return self._image
+
+    def forget_image(self) -> None:
+        """After the memory was loaded whole: the next message takes a new image."""
+        if self._image is not None:
+            self._image.close()
+            self._image = None
+
+    def global_values(self) -> list:
+        return [g.value(self.store) for g in self.globals]
+
     def save(self) -> tuple[list, bytes]:
         memory = b""
         if self.memory is not None:
-            memory = ctypes.string_at(_address(self.memory, self.store), self.memory.data_len(self.store))
-        return [g.value(self.store) for g in self.globals], memory
+            memory = ctypes.string_at(*self.span())
+        return self.global_values(), memory
 
-    def load_memory(self, data: bytes) -> None:
+    def load_memory(self, data: bytes | bytearray) -> None:
         if self.memory is None:
             return
         missing = len(data) - self.memory.data_len(self.store)
         if missing > 0:
             self.memory.grow(self.store, -(-missing // WASM_PAGE))
-        ctypes.memmove(_address(self.memory, self.store), data, len(data))
+        if data:
+            source = (ctypes.c_char * len(data)).from_buffer(data) if isinstance(data, bytearray) else data
+            ctypes.memmove(_address(self.memory, self.store), source, len(data))
+            del source
+        self.forget_image()
 
     def load_globals(self, values: list) -> None:
         for handle, value in zip(self.globals, values):
@@ -119,6 +149,7 @@ class WasmCanister(CallExecution):
         self._live: _Live | None = None
         self._linker: wasmtime.Linker | None = None
         self._fuel_limit = 0
+        self._written: set[int] = set()  # main memory pages committed since `take_written_pages`
         self.api = SystemApi(self.state, canister_text=self.canister_text, fuel_used=self._fuel_used)
         self._init_calls()
 
@@ -343,28 +374,64 @@ class WasmCanister(CallExecution):
         """Invoke an entry point against a checkpoint; keep its effects only if `persist` and no trap."""
         live = self._live
         checkpoint = Checkpoint.take(self.state)
-        saved = live.save()
+        image = live.image()
+        values = live.global_values()
         trap = self._invoke(export, msg, limit)
         if trap is None and persist:
             checkpoint.commit()
+            if image is not None:
+                self._written |= image.commit(*live.span())
             self.state.version += 1
             return None
         checkpoint.rollback()
-        self._restore(saved)
+        if image is not None and not image.rollback(*live.span()):
+            self._reinstantiate(image.shadow)
+        self._live.load_globals(values)
         return trap
 
     def _restore(self, saved: tuple[list, bytes]) -> None:
+        """Put back a `_Live.save()` whole (a failed upgrade, the end of a composite query call)."""
         values, memory = saved
         live = self._live
         if live.memory is not None and live.memory.data_len(live.store) > len(memory):
-            # Wasm memory cannot shrink: a fresh instance (its start function not run) at the old size.
-            self.api.quiet = True
-            try:
-                live = self._live = self._instantiate()
-            finally:
-                self.api.quiet = False
-        live.load_memory(memory)
+            live = self._reinstantiate(memory)
+        else:
+            live.load_memory(memory)
         live.load_globals(values)
+
+    def _reinstantiate(self, memory: bytes | bytearray) -> _Live:
+        """Wasm memory cannot shrink: a fresh instance (its start function not run) with `memory`."""
+        self._live.forget_image()
+        self.api.quiet = True
+        try:
+            live = self._live = self._instantiate()
+        finally:
+            self.api.quiet = False
+        live.load_memory(memory)
+        return live
+
+    # -- what the persistence layer reads -------------------------------------------------------
+
+    def take_written_pages(self) -> list[tuple[int, bytes]]:
+        """The 64 KiB pages of main memory committed since the last call (or `memory_pages`), as
+        (index, bytes), lowest first."""
+        written, self._written = sorted(self._written), set()
+        if self._live is None:
+            return []
+        address, length = self._live.span()
+        return [(p, ctypes.string_at(address + p * PAGE, min(PAGE, length - p * PAGE)))
+                for p in written if p * PAGE < length]
+
+    def memory_pages(self) -> list[tuple[int, bytes]]:
+        """Every page of main memory that is not all zeros (a full write)."""
+        self._written = set()
+        if self._live is None:
+            return []
+        address, length = self._live.span()
+        zero = bytes(PAGE)
+        pages = ((p, ctypes.string_at(address + p * PAGE, min(PAGE, length - p * PAGE)))
+                 for p in range(-(-length // PAGE)))
+        return [(p, data) for p, data in pages if data != zero[:len(data)]]
 
     def _invoke(self, export: str | Callable[[wasmtime.Store], object], msg: Message,
                 limit: int) -> traps.CanisterTrap | None:

@@ -2,8 +2,8 @@
 message, and how a canister is brought back from what it stored (used by
 `replica.canisters.management.host`; issue 12 item 6).
 
-The store compares memory by 64 KiB page against its own copy of what is on disk, so these hooks
-hand out the live buffers' addresses instead of copies: nothing here copies a heap.
+The pages a message committed come from the engine itself (`WasmCanister.take_written_pages`,
+`StableMemory.take_written_pages`); these hooks read the rest.
 """
 
 from __future__ import annotations
@@ -19,11 +19,6 @@ def main_memory(canister: WasmCanister) -> tuple[int, int]:
     if live is None or live.memory is None:
         return 0, 0
     return _address(live.memory, live.store), live.memory.data_len(live.store)
-
-
-def stable_memory(canister: WasmCanister) -> bytearray:
-    """The stable memory's own buffer (do not resize it)."""
-    return canister.state.stable._data
 
 
 def global_values(canister: WasmCanister) -> list:

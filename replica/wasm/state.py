@@ -5,7 +5,7 @@ What a message may change: main memory and mutable globals (held by the live was
 saved by the engine), stable memory, certified data, the global timer, the cycle balance and the
 canister version (held here). `Checkpoint.take` records what is needed to undo a message;
 stable-memory writes are journaled (old bytes kept per write) so undoing costs what the message
-wrote, not the size of stable memory.
+wrote, not the size of stable memory, and the pages written are noted for the persistence layer.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class StableMemory:
         self._data = bytearray(data)
         self.max_bytes = max_bytes
         self._journal: list[tuple[int, bytes]] | None = None
+        self._written: set[int] = set()  # pages written since `take_written_pages`
 
     @property
     def pages(self) -> int:
@@ -45,7 +46,7 @@ class StableMemory:
     def reset(self, data: bytes) -> None:
         """Put back a `snapshot()` (the end of a composite query call)."""
         self._data[:] = data
-        self._journal = None
+        self._journal = None  # the pages the call wrote are noted already: they are stored again
 
     def grow(self, new_pages: int) -> int:
         """Old size in pages, or -1 if growing would pass the limit."""
@@ -63,9 +64,25 @@ class StableMemory:
     def write(self, offset: int, data: bytes) -> None:
         if offset + len(data) > len(self._data):
             raise StableMemoryBounds()
-        if self._journal is not None and data:
+        if not data:
+            return
+        if self._journal is not None:
             self._journal.append((offset, bytes(self._data[offset:offset + len(data)])))
         self._data[offset:offset + len(data)] = data
+        self._written.update(range(offset // WASM_PAGE, (offset + len(data) - 1) // WASM_PAGE + 1))
+
+    def take_written_pages(self) -> list[tuple[int, bytes]]:
+        """The pages written since the last call, as (index, bytes); a page written and then
+        undone is among them (with its old bytes), which costs a write, never a wrong page."""
+        written, self._written = sorted(self._written), set()
+        return [(p, bytes(self._data[p * WASM_PAGE:(p + 1) * WASM_PAGE])) for p in written if p < self.pages]
+
+    def nonzero_pages(self) -> list[tuple[int, bytes]]:
+        """Every page that is not all zeros (a full write)."""
+        self._written = set()
+        zero = bytes(WASM_PAGE)
+        pages = ((p, bytes(self._data[p * WASM_PAGE:(p + 1) * WASM_PAGE])) for p in range(self.pages))
+        return [(p, data) for p, data in pages if data != zero]
 
     def begin(self) -> tuple[int, list[tuple[int, bytes]]]:
         self._journal = []

@@ -9,10 +9,11 @@ canister makes to other Wasm canisters, to the Python ones (II, whoami) and to a
 runs what is due without a caller: global timers, heartbeats, and whatever a run left undelivered
 at its work bound (the replica calls it every round).
 
-Durability: after every message that may have changed a canister (update, install, upgrade,
-settings...), `persist` writes its row and the 64 KiB pages of main and stable memory that differ
-from what is on disk (`pages.PageImage`), inside the transaction the replica holds around the
-call, so an update that got a reply is on disk with its ingress record. On start, `load` restores
+Durability: after every run that may have changed a canister (update, timer, install, upgrade,
+settings...), `persist` writes its row and the 64 KiB pages of main and stable memory its messages
+committed (the engine tracks them: `replica.wasm.dirty`), inside the transaction the replica holds
+around the call, so an update that got a reply is on disk with its ingress record. An install,
+reinstall, upgrade or uninstall rewrites every page (`full`). On start, `load` restores
 every canister: module re-instantiated (no init, no start function), memories and globals loaded.
 """
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from replica.canisters.management import settings as cfg
-from replica.canisters.management.pages import PageImage, assemble
+from replica.canisters.management.pages import assemble
 from replica.certification.request_status import Outcome
 from replica.certification.state import CanisterView
 from replica.storage.canister_rows import MAIN_MEMORY, STABLE_MEMORY, CanisterRow
@@ -59,8 +60,6 @@ class HostedWasm:
     history: list[dict] = field(default_factory=list)
     total_changes: int = 0
     chunks: dict[bytes, bytes] = field(default_factory=dict)
-    heap: PageImage = field(default_factory=PageImage)
-    stable: PageImage = field(default_factory=PageImage)
     query_stats: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
     logs_saved: int = 0  # the index of the first log record not yet on disk
 
@@ -235,15 +234,17 @@ class WasmHost:
     # -- durability -----------------------------------------------------------------------------
 
     def persist(self, hosted: HostedWasm, *, full: bool = False) -> int:
-        """Write what changed since the last write; `full` also rewrites the module. Returns the
-        number of pages written."""
+        """Write what changed since the last write; `full` also rewrites the module and every
+        page. Returns the number of pages written."""
         from ic import cbor
 
         engine = hosted.engine
         state = engine.state
-        address, length = image.main_memory(engine)
-        heap_pages, heap_reset = hosted.heap.changes(address, length)
-        stable_pages, stable_reset = hosted.stable.changes_of(image.stable_memory(engine))
+        if full:
+            heap_pages, stable_pages = engine.memory_pages(), state.stable.nonzero_pages()
+        else:
+            heap_pages, stable_pages = engine.take_written_pages(), state.stable.take_written_pages()
+        _address, length = image.main_memory(engine)
         row = CanisterRow(
             canister_id=hosted.canister_id,
             controllers=cbor.encode(list(state.controllers)),
@@ -262,22 +263,15 @@ class WasmHost:
             created_ns=hosted.created_ns,
         )
         self.storage.save_canister(row, with_module=full)
-        if heap_pages or heap_reset:
-            self.storage.write_pages(hosted.canister_id, MAIN_MEMORY, heap_pages, drop_all=heap_reset)
-        if stable_pages or stable_reset:
-            self.storage.write_pages(hosted.canister_id, STABLE_MEMORY, stable_pages, drop_all=stable_reset)
+        if heap_pages or full:
+            self.storage.write_pages(hosted.canister_id, MAIN_MEMORY, heap_pages, drop_all=full)
+        if stable_pages or full:
+            self.storage.write_pages(hosted.canister_id, STABLE_MEMORY, stable_pages, drop_all=full)
         fresh = engine.log.since(hosted.logs_saved)
         if fresh:
             self.storage.append_logs(hosted.canister_id, [(r.idx, r.time_ns, r.text) for r in fresh], keep=MAX_RECORDS)
         hosted.logs_saved = engine.log.next_idx
         return len(heap_pages) + len(stable_pages)
-
-    def reset_images(self, hosted: HostedWasm) -> None:
-        """After install/reinstall/uninstall: the next `persist` rewrites every page."""
-        hosted.heap.reset()
-        hosted.stable.reset()
-        self.storage.write_pages(hosted.canister_id, MAIN_MEMORY, [], drop_all=True)
-        self.storage.write_pages(hosted.canister_id, STABLE_MEMORY, [], drop_all=True)
 
     def put_chunk(self, hosted: HostedWasm, digest: bytes, data: bytes) -> None:
         hosted.chunks[digest] = data
@@ -313,8 +307,6 @@ class WasmHost:
             state.cycles = row.cycles
             state.version = row.version
             state.status = row.status
-            hosted.heap = PageImage(heap)
-            hosted.stable = PageImage(stable)
             engine.api.log = CanisterLog(LogRecord(*r) for r in self.storage.load_logs(row.canister_id))
             hosted.logs_saved = engine.log.next_idx
             for digest, data in self.storage.load_chunks(row.canister_id):
