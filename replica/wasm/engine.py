@@ -301,7 +301,8 @@ class WasmCanister(CallExecution):
             return refused
         kind = self.module.methods[method]
         context = Context.COMPOSITE_QUERY if kind is MethodKind.COMPOSITE_QUERY else Context.NON_REPLICATED_QUERY
-        msg = Message(context, caller, arg, time_ns, method, certificate=self._data_certificate(self.canister_id, time_ns))
+        msg = Message(context, caller, arg, time_ns, method,
+                      certificate=lambda: self._data_certificate(self.canister_id, time_ns))
         trap = self._run(f"{kind.value} {method}", msg, self.limits.query_instructions, persist=False)
         return self._outcome(msg, trap)
 

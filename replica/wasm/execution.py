@@ -95,7 +95,7 @@ class CallExecution:
             context = Context.COMPOSITE_QUERY if composite else Context.NON_REPLICATED_QUERY
             ctx_kind = ContextKind.COMPOSITE_QUERY if composite else ContextKind.QUERY
             persist, limit = composite, self.limits.query_instructions
-            certificate = self._data_certificate(self.canister_id, time_ns)
+            certificate = lambda: self._data_certificate(self.canister_id, time_ns)  # noqa: E731
         else:
             is_update = kind is MethodKind.UPDATE
             context = Context.UPDATE if is_update else Context.REPLICATED_QUERY

@@ -43,7 +43,7 @@ class Message:
     arg: bytes = b""
     time_ns: int = 0
     method_name: str = ""
-    certificate: bytes | None = None  # non-replicated queries: the data certificate
+    certificate: bytes | None | Callable[[], bytes | None] = None  # non-replicated queries (made when asked for)
     reject_code: int = 0  # in a reject callback
     reject_message: str = ""
     fuel_limit: int = 0
@@ -60,6 +60,12 @@ class Message:
     call: CallUnderConstruction | None = None  # the inter-canister call under construction
     calls: list[tuple[CallUnderConstruction, Call]] = field(default_factory=list)  # performed
     failed_calls: list[tuple[bytes, str]] = field(default_factory=list)  # refused (no scheduler)
+
+    def data_certificate(self) -> bytes | None:
+        """The certificate, made the first time a message asks (it costs a BLS signature)."""
+        if callable(self.certificate):
+            self.certificate = self.certificate()
+        return self.certificate
 
 
 class SystemApi(CallApi):
@@ -307,12 +313,13 @@ class SystemApi(CallApi):
         self.state.certified_data = self.read(src, size)
 
     def ic0_data_certificate_present(self) -> int:
-        return int(self.msg.certificate is not None)
+        return int(self.msg.data_certificate() is not None)
 
     def _certificate(self, name: str) -> bytes:
-        if self.msg.certificate is None:
+        certificate = self.msg.data_certificate()
+        if certificate is None:
             raise ContractViolation(f"ic0_{name}: no data certificate is present in this call")
-        return self.msg.certificate
+        return certificate
 
     def ic0_data_certificate_size(self) -> int:
         return len(self._certificate("data_certificate_size"))
