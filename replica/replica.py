@@ -98,6 +98,7 @@ class Replica:
                 assets_dir=_demo_assets_dir(config),
             )
         )
+        self.system_canisters = self._add_system_canisters()  # the CMC and the cycles ledger (issue 13 item 4)
         self.endpoints = Endpoints(
             state=self.state, runtime=self.runtime, verify=make_verifier(self.keys.root.der), clock=clock
         )
@@ -115,6 +116,32 @@ class Replica:
         except BaseException:
             self.storage.close()
             raise
+
+    def _add_system_canisters(self) -> dict[str, Canister]:
+        """The cycles minting canister and the cycles ledger at their mainnet ids, which icp-cli calls
+        to create canisters; not in `canisters` (no origin, no start-up line). A database whose
+        Wasm canister already holds one of those ids keeps it and goes without that system canister."""
+        from ic.principal import Principal
+        from replica.canisters import cycles_ledger, cycles_minting
+
+        subnet, added = self.state.subnet_id, {}
+        makers = ((cycles_minting, lambda: cycles_minting.CyclesMintingCanister(subnet_id=subnet)),
+                  (cycles_ledger, lambda: cycles_ledger.CyclesLedgerCanister(
+                      self.storage, management=self.runtime.canister(b""), subnet_id=subnet)))
+        try:
+            for module, make in makers:
+                if self.runtime.is_taken(Principal.from_text(module.CANISTER_ID_TEXT).raw):
+                    log.warning("canister id %s is held by a Wasm canister: no %s", module.CANISTER_ID_TEXT,
+                                module.__name__)
+                    continue
+                canister = make()
+                self.runtime.register(canister)
+                self.state.set_certified_data(canister.canister_id.raw, canister.certified_data())
+                added[canister.name] = canister
+        except BaseException:
+            self.close()
+            raise
+        return added
 
     def add_canister(self, canister: Canister) -> None:
         """Host one more canister (its id must be unique and inside the subnet's range)."""

@@ -170,6 +170,7 @@ class WasmCanister(CallExecution):
             return traps.invalid_module_outcome(self.canister_text, exc)
         previous = (self.module, self._compiled, self._live, self.state)
         self.state = self._fresh_state(self.state.controllers, version=self.state.version)
+        self.state.cycles, self.state.status = previous[3].cycles, previous[3].status  # the code goes, not those
         self.api.state = self.state
         trap = self._start(module, compiled, kept_memory=None)
         if trap is None and module.exports("canister_init"):

@@ -277,6 +277,7 @@ class ManagementCanister:
             "canister_history_size": 100 * len(hosted.history),
             "wasm_chunk_store_size": sum(len(c) for c in hosted.chunks.values()),
             "snapshots_size": 0,
+            "log_memory_store_size": 0,
         }
         status = {RUNNING: "running", STOPPING: "stopping", STOPPED: "stopped"}[engine.state.status]
         calls, instructions, request_bytes, response_bytes = hosted.query_stats

@@ -85,6 +85,10 @@ def definite(current: dict, controllers: list[bytes]) -> dict:
         "wasm_memory_limit": current["wasm_memory_limit"],
         "wasm_memory_threshold": current["wasm_memory_threshold"],
         "environment_variables": [{"name": n, "value": v} for n, v in current["environment_variables"]],
+        "log_memory_limit": 4096,
+        "snapshot_visibility": {"controllers": None},
+        "status_visibility": {"controllers": None},
+        "minimum_incoming_canister_call_cycles": 0,
     }
 
 
