@@ -6,12 +6,19 @@ Routing, as a local `dfx` replica does it:
   that canister's web front. The II canister's front is the frontend (`replica.http.static`);
   other canisters answer through their `http_request`.
 - `http://localhost:<port>/` with no canister: a short page listing what is hosted.
+- a developer's built frontend (`frontends`: canister id -> folder) at its canister's origin, as
+  the asset canister serves it (`replica.http.frontend`: aliases, the `index.html` fallback,
+  `.well-known/`, the `ic_env` cookie of `canister_env` and `root_key`);
+- a Wasm canister's own origin through the HTTP gateway protocol (`http_gateway`,
+  `replica.http.gateway`): any method, the body passed on (bounded), `http_request`, its
+  upgrade to `http_request_update`, streaming callbacks.
 
-Outside `/api/` only GET and HEAD are served; odd requests (control characters in the path, an
-over-long target, a malformed Host, a `?canisterId=` or `<label>.localhost` that is no canister
-id) get a 4xx with a plain-text reason that quotes the request percent-encoded. Every plain-text
-answer carries `X-Content-Type-Options: nosniff`, every HTML page of the II origin its CSP and
-`X-Frame-Options: DENY`. Large static files are streamed in chunks (`FileResponse`).
+Outside `/api/` and the Wasm canisters' origins only GET and HEAD are served; odd requests
+(control characters in the path, an over-long target, a malformed Host, a `?canisterId=` or
+`<label>.localhost` that is no canister id) get a 4xx with a plain-text reason that quotes the
+request percent-encoded. Every plain-text answer carries `X-Content-Type-Options: nosniff`, every
+HTML page of the II origin its CSP and `X-Frame-Options: DENY` (a dapp's frontend sets its own).
+Large static files are streamed in chunks (`FileResponse`).
 """
 
 from __future__ import annotations
@@ -21,10 +28,13 @@ import html
 import logging
 import os
 import re
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Protocol
 from urllib.parse import parse_qs, quote, urlsplit
 
 from replica.config import Config
+from replica.http.frontend import FrontendSite, PathRefused, ic_env_cookie
+from replica.http.gateway import HttpGateway
 from replica.http.static import MIME_TYPES, FileResponse, Response, StaticSite
 
 Scope = dict[str, Any]
@@ -107,15 +117,33 @@ def directory_csp(port: int | str) -> str:
 
 
 class App:
+    """`frontends`: canister id (text) -> a built frontend folder, served at that canister's origin.
+    `canister_env` (`{"PUBLIC_CANISTER_ID:backend": "<id>", ...}`) and `root_key` (the DER root
+    key): the `ic_env` cookie of the frontends' HTML (no cookie without `root_key`).
+    `http_gateway`: the Wasm canisters' origins (`HttpGateway.for_replica(replica)`)."""
+
     def __init__(self, config: Config, *, api: AsgiApp | None = None, gateway: Gateway | None = None,
                  canister_names: dict[str, str] | None = None,
-                 background: tuple[Callable[[], Awaitable[None]], ...] = ()):
+                 background: tuple[Callable[[], Awaitable[None]], ...] = (),
+                 frontends: dict[str, Path] | None = None, canister_env: dict[str, str] | None = None,
+                 root_key: bytes | None = None, http_gateway: HttpGateway | None = None):
         self.config = config
         self.background = background  # run from start-up to shut-down (the replica's rounds)
         self.site = StaticSite(config)
         self.api = api
         self.gateway = gateway
-        self.canister_names = canister_names or {config.ii_canister_id: "internet_identity"}
+        self.http_gateway = http_gateway
+        self.canister_names = dict(canister_names or {config.ii_canister_id: "internet_identity"})
+        if canister_env and root_key is None:
+            raise ValueError("canister_env needs root_key: the ic_env cookie always carries the root key")
+        cookie = ic_env_cookie(root_key, canister_env or {}) if root_key is not None else None
+        self.frontends: dict[str, FrontendSite] = {}
+        for text, folder in (frontends or {}).items():
+            canister = valid_canister_id(text)
+            if canister is None:
+                raise ValueError(f"frontend canister id {text!r} is not a canister id")
+            self.frontends[canister] = FrontendSite(Path(folder), cookie=cookie)
+            self.canister_names.setdefault(canister, "frontend")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -132,7 +160,7 @@ class App:
             return
         method = scope["method"]
         try:
-            response = self._respond(scope, method, path)
+            response = await self._respond(scope, receive, method, path)
         except BadRequest as refusal:
             response = plain(refusal.status, refusal.text)
         except Exception:  # a bug: answer, and say where to look, instead of a bare 500
@@ -140,20 +168,33 @@ class App:
             response = plain(500, "Internal error in the replica; see its log.")
         await self._send(send, response, head=method == "HEAD")
 
-    def _respond(self, scope: Scope, method: str, path: str) -> Response | FileResponse:
+    async def _respond(self, scope: Scope, receive: Receive, method: str, path: str) -> Response | FileResponse:
         hosts = [v for k, v in scope["headers"] if k.lower() == b"host"]
         if len(hosts) > 1:
             raise BadRequest(400, "Bad Request: more than one Host header.")
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = scope.get("query_string", b"").decode("latin-1")
+        raw_path = scope.get("raw_path") or path.encode("utf-8", "surrogateescape")
+        target = raw_path.decode("latin-1") + (f"?{query}" if query else "")
+        if self.http_gateway is not None:
+            self._check(path, query, headers)
+            canister = self._canister(query, headers)
+            if self._via_http_gateway(canister):
+                body = await _read_body(scope, receive, self.http_gateway.limits.max_request_body_bytes)
+                pairs = [(k.decode("utf-8", "replace").lower(), v.decode("utf-8", "replace"))
+                         for k, v in scope["headers"]]
+                return self.http_gateway.request(canister, method, target, pairs, body)
         if method not in ("GET", "HEAD"):
             return Response(405, [("allow", "GET, HEAD"), ("content-type", TEXT),
                                   ("x-content-type-options", "nosniff")],
                             f"Method Not Allowed: {shown(method, 32)}; this origin answers GET and HEAD "
                             f"(the IC HTTP interface is under /api/).".encode())
-        query = scope.get("query_string", b"").decode("latin-1")
-        raw_path = scope.get("raw_path") or path.encode("utf-8", "surrogateescape")
-        target = raw_path.decode("latin-1") + (f"?{query}" if query else "")
         return self.route(path, query, headers, raw_path=target)
+
+    def _via_http_gateway(self, canister: str | None) -> bool:
+        """Whether requests for `canister` go to a Wasm canister's `http_request`."""
+        return (canister is not None and self.http_gateway is not None and canister != self.config.ii_canister_id
+                and canister not in self.frontends and self.http_gateway.serves(canister))
 
     def route(self, path: str, query: str, headers: dict[str, str], *, raw_path: str | None = None
               ) -> Response | FileResponse:
@@ -167,6 +208,15 @@ class App:
         if canister is None or canister == self.config.ii_canister_id:
             # Asset requests of the II page on `localhost?canisterId=` arrive without the query.
             response = self.site.get(path, headers)
+        elif canister in self.frontends:
+            try:
+                return self.frontends[canister].get(path, headers)
+            except PathRefused as refusal:
+                raise BadRequest(400, f"Bad Request: the path {shown(path)} has {refusal}; no file of the "
+                                      f"frontend is looked up for it.") from None
+        elif self._via_http_gateway(canister):
+            return self.http_gateway.request(canister, "GET", raw_path if raw_path is not None else path,
+                                             list(headers.items()), b"")
         elif self.gateway is not None:
             response = self.gateway.http_get(canister, raw_path if raw_path is not None else path, headers)
         else:
@@ -278,6 +328,33 @@ class App:
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The request body, refused (413) past `limit` bytes, declared or sent."""
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                raise BadRequest(400, "Bad Request: the Content-Length header is not a number.") from None
+            if declared > limit:
+                raise BadRequest(413, f"Payload Too Large: the body is {declared} bytes; a canister's "
+                                      f"http_request takes at most {limit}.")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BadRequest(400, "Bad Request: the client disconnected before sending the whole body.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BadRequest(413, f"Payload Too Large: the body is more than {limit} bytes; a canister's "
+                                  f"http_request takes at most {limit}.")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 class CanisterGateway:
