@@ -60,8 +60,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="an origin the whoami demo canister lists in its "
                              "/.well-known/ii-alternative-origins, so dapps there may use it as "
                              "derivationOrigin (repeatable; at most 10)")
+    add_project_flags(parser)
     add_server_flags(parser)
     return parser.parse_args(argv)
+
+
+def add_project_flags(parser: argparse.ArgumentParser) -> None:
+    """Your own canisters and frontends, deployed at start (replica.project, replica.deploy)."""
+    group = parser.add_argument_group(
+        "your project (deployed at start; ids kept by name in the database)",
+        "A canister is created on first start, upgraded when its module changed, left alone when "
+        "not. Its ids go to .env (CANISTER_ID_<NAME>, as dfx writes them) and canister_ids.json, "
+        "beside the project file or in the current folder.")
+    group.add_argument("--canister", action="append", default=[], metavar="NAME=PATH.wasm[:ARG]",
+                       help="deploy a Wasm module (repeatable); ARG is its init argument: Candid text "
+                            "such as '(record { x = 1 })' (read at the module's candid:service types), "
+                            "hex:<Candid bytes>, or a file holding either or the binary bytes")
+    group.add_argument("--frontend", action="append", default=[], metavar="NAME=DIR",
+                       help="serve a built frontend (a folder with index.html) at its own canister's "
+                            "origin (repeatable)")
+    group.add_argument("--project", type=Path, default=None, metavar="FILE",
+                       help="a TOML project file: [canisters.NAME] wasm = \"...\", init_arg = \"...\" "
+                            "(or init_arg_file), controllers = [...]; [frontends.NAME] dir = \"...\"; "
+                            "paths relative to the file; may be combined with the flags above")
+    group.add_argument("--env-file", type=Path, default=None, metavar="PATH",
+                       help="where to write .env (canister_ids.json goes beside it); default: beside "
+                            "the project file, or in the current folder")
 
 
 def build_config(args: argparse.Namespace, environ: dict[str, str]) -> Config:
@@ -77,7 +101,18 @@ def build_config(args: argparse.Namespace, environ: dict[str, str]) -> Config:
     config = replace(config, accept_dummy_auth_db=args.accept_dummy_auth_db, **enabled)
     if args.db is None:
         config = replace(config, db_path=default_db_path(dummy_auth=config.dummy_auth))
-    return config
+    return replace(config, project=project_from_args(args))
+
+
+def project_from_args(args: argparse.Namespace):
+    """The project the flags name (checked now, before the port is bound), or None."""
+    from replica.project import ProjectError, build_project as build
+
+    try:
+        return build(canisters=args.canister, frontends=args.frontend, project_file=args.project,
+                     env_file=args.env_file)
+    except ProjectError as exc:
+        raise SystemExit(f"serve.py: error: {exc}") from None
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -161,11 +196,12 @@ def main(argv: list[str] | None = None) -> None:
 
     from replica.app import create_app
 
+    from replica.deploy import DeployIdentityError
     from replica.storage import StorageError
 
     try:
         app, canister_lines = create_app(config)
-    except StorageError as exc:
+    except (StorageError, DeployIdentityError) as exc:
         raise SystemExit(f"serve.py: {exc}") from None
     from replica.http.server import ConnectionGate, ServerLimits
 

@@ -391,11 +391,18 @@ class CanisterGateway:
 
 
 def create_app(config: Config) -> tuple[App, list[str]]:
-    """The whole local replica for `config`, and the start-up lines naming its canisters."""
+    """The whole local replica for `config` with the project's canisters deployed, and the
+    start-up lines naming its canisters and URLs."""
+    from replica.deploy import deploy
+    from replica.http.gateway import HttpGateway
     from replica.replica import Replica
 
     replica = Replica(config)
-    app = App(config, api=replica.api, gateway=CanisterGateway(replica.canisters),
-              canister_names={c.canister_id.to_text(): name for name, c in replica.canisters.items()},
-              background=(replica.run_rounds,))
-    return app, replica.startup_lines()
+    deployment = deploy(replica, config.project)  # a refused deploy is reported, never raised
+    names = {c.canister_id.to_text(): name for name, c in replica.canisters.items()}
+    names.update({cid: name for name, cid in deployment.canisters.items()})
+    app = App(config, api=replica.api, gateway=CanisterGateway(replica.canisters), canister_names=names,
+              background=(replica.run_rounds,), frontends=deployment.frontends,
+              canister_env=deployment.canister_env, root_key=replica.root_key,
+              http_gateway=HttpGateway.for_replica(replica))
+    return app, replica.startup_lines() + deployment.startup_lines(config.port)

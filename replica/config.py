@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from replica.project import Project
 
 II_CANISTER_ID = "rdmx6-jaaaa-aaaaa-aaadq-cai"
 WHOAMI_CANISTER_ID = "qoctq-giaaa-aaaaa-aaaea-cai"
@@ -55,6 +59,9 @@ class Config:
     # Bounds of the ingress history (replica.certification.request_status).
     ingress_max_entries: int = 50_000
     ingress_max_reply_bytes: int = 32 * 1024 * 1024
+    # The developer's canisters and frontends deployed at start (replica.project, replica.deploy):
+    # `--canister`, `--frontend`, `--project`, `--env-file`; None: nothing to deploy.
+    project: "Project | None" = None
 
     @property
     def state_dir(self) -> Path:

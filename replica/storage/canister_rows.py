@@ -1,4 +1,4 @@
-"""The hosted Wasm canisters' tables (schema versions 3 and 4; issue 12 item 6).
+"""The hosted Wasm canisters' tables (schema versions 3 to 5; issue 12 item 6, issue 13).
 
     canisters        one row per canister: controllers, settings, cycles, status, version, module
                      (bytes and hash), certified data, global timer, mutable globals, the sizes of
@@ -8,6 +8,9 @@
     canister_chunks  (canister, SHA-256) -> one chunk of the canister's chunk store
     canister_logs    (canister, index) -> time and text of one log record (v4), the newest
                      `replica.wasm.logs.MAX_RECORDS` kept
+    canister_names   a project's name -> its canister id (v5), as dfx's canister id store: the
+                     id stays the same across restarts; with the module hash and init argument
+                     hash of the name's last successful deploy (`replica.deploy`)
 
 Every method joins the transaction the replica holds around the current call (nested
 transactions are savepoints), so a canister's pages commit together with the call's ingress
@@ -45,6 +48,22 @@ def create_v4(conn: sqlite3.Connection) -> None:
         "CREATE TABLE IF NOT EXISTS canister_logs (canister_id BLOB NOT NULL, idx INTEGER NOT NULL,"
         " time_ns INTEGER NOT NULL, content TEXT NOT NULL, PRIMARY KEY (canister_id, idx)) WITHOUT ROWID"
     )
+
+
+def create_v5(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS canister_names (name TEXT PRIMARY KEY, canister_id BLOB NOT NULL UNIQUE,"
+        " module_hash BLOB, arg_hash BLOB, deployed_ns INTEGER NOT NULL DEFAULT 0)"
+    )
+
+
+@dataclass(frozen=True)
+class NamedCanister:
+    name: str
+    canister_id: bytes
+    module_hash: bytes | None  # of the last successful install or upgrade under this name
+    arg_hash: bytes | None  # SHA-256 of that deploy's init argument
+    deployed_ns: int
 
 
 @dataclass(frozen=True)
@@ -143,3 +162,22 @@ class CanisterTables:
         rows = self._query("SELECT idx, time_ns, content FROM canister_logs WHERE canister_id = ? ORDER BY idx",
                            (canister_id,))
         return [(r[0], r[1], r[2]) for r in rows]
+
+    # -- names (v5) --------------------------------------------------------------------------------
+
+    def named_canisters(self) -> dict[str, NamedCanister]:
+        rows = self._query("SELECT name, canister_id, module_hash, arg_hash, deployed_ns FROM canister_names ORDER BY name")
+        return {r[0]: NamedCanister(r[0], bytes(r[1]), None if r[2] is None else bytes(r[2]),
+                                    None if r[3] is None else bytes(r[3]), r[4]) for r in rows}
+
+    def name_canister(self, name: str, canister_id: bytes) -> None:
+        """Remember `name` -> `canister_id` (a new name, or a name whose canister was re-created)."""
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO canister_names (name, canister_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE"
+                         " SET canister_id = excluded.canister_id, module_hash = NULL, arg_hash = NULL",
+                         (name, canister_id))
+
+    def record_deploy(self, name: str, module_hash: bytes, arg_hash: bytes, time_ns: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE canister_names SET module_hash = ?, arg_hash = ?, deployed_ns = ? WHERE name = ?",
+                         (module_hash, arg_hash, time_ns, name))

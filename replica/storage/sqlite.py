@@ -26,11 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from replica.storage.base import AnchorRecord, IncompatibleStorageError, IngressRow, StorageError
-from replica.storage.canister_rows import CanisterTables, create_v3, create_v4
+from replica.storage.canister_rows import CanisterTables, create_v3, create_v4, create_v5
 
 # "IIpy" as a big-endian int32: the SQLite header field that marks the file as ours.
 APPLICATION_ID = 0x49497079
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Migrations: MIGRATIONS[v] brings a database from version v-1 to version v. Version 0 is the
 # empty database. Each step runs inside the same transaction as the version bump.
@@ -69,8 +69,9 @@ def _create_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX ingress_by_expiry ON ingress(expiry_ns)")
 
 
-# Version 3: the hosted Wasm canisters (replica.storage.canister_rows).
-MIGRATIONS: dict[int, Migration] = {1: _create_v1, 2: _create_v2, 3: create_v3, 4: create_v4}
+# Version 3: the hosted Wasm canisters (replica.storage.canister_rows); 4: their logs; 5: the
+# names a project gives them (replica.deploy).
+MIGRATIONS: dict[int, Migration] = {1: _create_v1, 2: _create_v2, 3: create_v3, 4: create_v4, 5: create_v5}
 
 WAY_OUT = (
     "Either point the replica at another database file (--db PATH), or move this file away to"

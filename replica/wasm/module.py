@@ -9,6 +9,7 @@ type, an export or custom section the spec reserves, or a size limit.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zlib
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class CanisterModule:
     active_data: tuple[tuple[int, bytes], ...] | None = field(default=None, repr=False)  # None: not re-appliable
     has_table: bool = False  # table 0 exists: call_new's callbacks are its entries
 
-    @property
+    @functools.cached_property
     def module_hash(self) -> bytes:
         return hashlib.sha256(self.wasm).digest()
 
