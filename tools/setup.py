@@ -12,7 +12,9 @@ takes about a second:
      and segno's, which the page loads when it first shows a QR code;
    - the BLS12-381 verifier from `@noble/curves`, bundled by esbuild into one ESM file;
    - brotli and gzip copies of the big files, which the server sends when the browser accepts them.
-4. `--browsers`: the Debian packages the browser tests drive, when missing: Chromium, Firefox ESR,
+4. `examples/notes/build/`: the notes example dapp, its Motoko backend compiled by the pinned npm
+   `motoko` (`notes.wasm`, `notes.did`) and its frontend bundled by esbuild (`dist/`).
+5. `--browsers`: the Debian packages the browser tests drive, when missing: Chromium, Firefox ESR,
    WebKitGTK's WebDriver (Safari's engine) and Xvfb.
 
 Only the standard library is used here: this runs before the virtualenv exists.
@@ -37,6 +39,7 @@ VENV_PY = VENV / "bin" / "python"
 VENDOR = ROOT / "static" / "vendor"
 BLS_ENTRY = ROOT / "static" / "src" / "bls_verify.js"
 DEMO = ROOT / "static" / "demo"
+NOTES = ROOT / "examples" / "notes"
 STAMP_DIR = ROOT / ".setup-stamps"
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -216,6 +219,42 @@ def setup_demo() -> None:
     step.done()
 
 
+def setup_notes() -> None:
+    """The notes example dapp (examples/notes/ii-project.toml names these files): the backend's Wasm
+    and Candid from the root's pinned `motoko` (about 10 s, only when notes.mo or the compiler
+    changed), and the frontend bundled from the demo dapps' node_modules (the same pinned
+    @dfinity/agent, @dfinity/auth-client and @icp-sdk/core; well under a second)."""
+    build = NOTES / "build"
+    compile_script = NOTES / "backend" / "compile.mjs"
+    backend = Step("notes-backend", fingerprint(ROOT / "package-lock.json", NOTES / "backend" / "notes.mo",
+                                                compile_script), (build / "notes.wasm", build / "notes.did"))
+    if not backend.up_to_date():
+        log("compiling the notes example's Motoko backend (examples/notes/build/notes.wasm)")
+        run("node", compile_script, build)
+        backend.done()
+
+    frontend = NOTES / "frontend"
+    sources = sorted((frontend / "src").glob("*.js"))
+    dist = build / "dist"
+    step = Step("notes-frontend", fingerprint(DEMO / "package-lock.json", frontend / "index.html",
+                                              frontend / "notes.css", *sources, Path(__file__)), (dist,))
+    if step.up_to_date():
+        return
+    log("bundling the notes example's frontend (examples/notes/build/dist)")
+    if dist.exists():
+        shutil.rmtree(dist)
+    dist.mkdir(parents=True)
+    # The packages resolve from static/demo/node_modules (NODE_PATH), so the example needs no
+    # node_modules of its own.
+    subprocess.run([str(DEMO / "node_modules" / ".bin" / "esbuild"), str(frontend / "src" / "main.js"),
+                    "--bundle", "--format=esm", "--minify", "--target=es2022", "--legal-comments=none",
+                    "--log-level=warning", f"--outfile={dist / 'main.js'}"],
+                   cwd=ROOT, check=True, env=dict(os.environ, NODE_PATH=str(DEMO / "node_modules")))
+    for name in ("index.html", "notes.css"):
+        shutil.copy2(frontend / name, dist / name)
+    step.done()
+
+
 def compile_app_bundle() -> None:
     """Bytecode of app/ and ic/ compiled by the page's own Python, named by the sources' fingerprint;
     the replica serves it while the sources match (and the plain sources otherwise)."""
@@ -276,6 +315,7 @@ def main(argv: list[str] | None = None) -> None:
         npm_ci(extra)
     setup_vendor()
     setup_demo()
+    setup_notes()
     compile_app_bundle()
     if args.browsers:
         setup_browsers()
