@@ -33,6 +33,7 @@ from typing import Any, Awaitable, Callable, Protocol
 from urllib.parse import parse_qs, quote, urlsplit
 
 from replica.config import Config
+from replica.http.body import BAD_LENGTH, DISCONNECTED, BodyRefused, read_body
 from replica.http.frontend import FrontendSite, PathRefused, ic_env_cookie
 from replica.http.gateway import HttpGateway
 from replica.http.static import MIME_TYPES, FileResponse, Response, StaticSite
@@ -332,29 +333,16 @@ class App:
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     """The request body, refused (413) past `limit` bytes, declared or sent."""
-    for name, value in scope.get("headers", ()):
-        if name.lower() == b"content-length":
-            try:
-                declared = int(value)
-            except ValueError:
-                raise BadRequest(400, "Bad Request: the Content-Length header is not a number.") from None
-            if declared > limit:
-                raise BadRequest(413, f"Payload Too Large: the body is {declared} bytes; a canister's "
-                                      f"http_request takes at most {limit}.")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise BadRequest(400, "Bad Request: the client disconnected before sending the whole body.")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BadRequest(413, f"Payload Too Large: the body is more than {limit} bytes; a canister's "
-                                  f"http_request takes at most {limit}.")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    try:
+        return await read_body(scope, receive, limit)
+    except BodyRefused as refused:
+        if refused.kind == BAD_LENGTH:
+            raise BadRequest(400, "Bad Request: the Content-Length header is not a number.") from None
+        if refused.kind == DISCONNECTED:
+            raise BadRequest(400, "Bad Request: the client disconnected before sending the whole body.") from None
+        size = f"{refused.declared} bytes" if refused.declared is not None else f"more than {limit} bytes"
+        raise BadRequest(413, f"Payload Too Large: the body is {size}; a canister's http_request takes at most"
+                              f" {limit}.") from None
 
 
 class CanisterGateway:

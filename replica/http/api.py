@@ -18,6 +18,7 @@ import logging
 import re
 from typing import Awaitable, Callable, Protocol
 
+from replica.http.body import BAD_LENGTH, DISCONNECTED, BodyRefused, read_body
 from replica.http.responses import HttpError, Response, text_response
 
 log = logging.getLogger(__name__)
@@ -105,27 +106,16 @@ def _check_content_type(scope: dict) -> None:
 
 
 async def _read_body(scope: dict, receive, limit: int) -> bytes:
-    for name, value in scope.get("headers", ()):
-        if name.lower() == b"content-length":
-            try:
-                declared = int(value)
-            except ValueError:
-                raise HttpError(400, "Malformed request: bad Content-Length header.") from None
-            if declared > limit:
-                raise HttpError(413, f"Request body too large: {declared} bytes, the limit is {limit} bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise HttpError(400, "Malformed request: the client disconnected before sending the whole body.")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise HttpError(413, f"Request body too large: more than {limit} bytes.")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    try:
+        return await read_body(scope, receive, limit)
+    except BodyRefused as refused:
+        if refused.kind == BAD_LENGTH:
+            raise HttpError(400, "Malformed request: bad Content-Length header.") from None
+        if refused.kind == DISCONNECTED:
+            raise HttpError(400, "Malformed request: the client disconnected before sending the whole body.") from None
+        if refused.declared is not None:
+            raise HttpError(413, f"Request body too large: {refused.declared} bytes, the limit is {limit} bytes.") from None
+        raise HttpError(413, f"Request body too large: more than {limit} bytes.") from None
 
 
 async def _lifespan(receive, send) -> None:
