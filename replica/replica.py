@@ -32,6 +32,7 @@ from replica.runtime.contract import Canister
 from replica.runtime.dispatch import Runtime
 from replica.storage import open_storage
 from replica.storage.dummy_auth import check_dummy_auth
+from replica.wasm import compile_cache
 
 log = logging.getLogger(__name__)
 ROUND_SECONDS = 0.1  # how often due timers, heartbeats and undelivered calls run
@@ -53,6 +54,7 @@ class Replica:
         self.clock = clock
         self._random = random
         self.keys = keys if keys is not None else load_or_create_keys(config.state_dir)
+        compile_cache.set_cache_dir(config.state_dir / "compiled-wasm")  # restarts skip compiling
         self.runtime = Runtime(
             set_certified_data=self._set_certified_data,
             data_certificate=self._data_certificate,

@@ -17,6 +17,7 @@ from enum import Enum
 
 import wasmtime
 
+from replica.wasm.compile_cache import compile_module
 from replica.wasm import sections as wasm
 from replica.wasm.api_table import available
 from replica.wasm.traps import InvalidModule
@@ -90,7 +91,7 @@ def parse_module(data: bytes, engine: wasmtime.Engine, *, max_bytes: int = MAX_M
     raw = decompress(bytes(data), max_bytes)
     found = wasm.read_sections(raw)
     try:
-        compiled = wasmtime.Module(engine, raw)
+        compiled = compile_module(engine, raw)
     except wasmtime.WasmtimeError as exc:
         raise InvalidModule(f"malformed WebAssembly: {_first_line(exc)}") from None
     memories, is_64 = wasm.read_memory(raw, found)
@@ -112,7 +113,7 @@ def parse_module(data: bytes, engine: wasmtime.Engine, *, max_bytes: int = MAX_M
                             has_table=tables > 0)
     if code is not raw:
         try:
-            compiled = wasmtime.Module(engine, code)
+            compiled = compile_module(engine, code)
         except wasmtime.WasmtimeError as exc:  # our own rewrite broke it: say so, never run it
             raise InvalidModule(f"the engine could not prepare the module: {_first_line(exc)}") from None
     return module, compiled
