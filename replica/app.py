@@ -177,20 +177,18 @@ class App:
         query = scope.get("query_string", b"").decode("latin-1")
         raw_path = scope.get("raw_path") or path.encode("utf-8", "surrogateescape")
         target = raw_path.decode("latin-1") + (f"?{query}" if query else "")
-        if self.http_gateway is not None:
-            self._check(path, query, headers)
-            canister = self._canister(query, headers)
-            if self._via_http_gateway(canister):
-                body = await _read_body(scope, receive, self.http_gateway.limits.max_request_body_bytes)
-                pairs = [(k.decode("utf-8", "replace").lower(), v.decode("utf-8", "replace"))
-                         for k, v in scope["headers"]]
-                return self.http_gateway.request(canister, method, target, pairs, body)
+        self._check(path, query, headers)
+        canister = self._canister(query, headers)
+        if self._via_http_gateway(canister):  # any method, with its body
+            body = await _read_body(scope, receive, self.http_gateway.limits.max_request_body_bytes)
+            pairs = [(k.decode("utf-8", "replace").lower(), v.decode("utf-8", "replace")) for k, v in scope["headers"]]
+            return self.http_gateway.request(canister, method, target, pairs, body)
         if method not in ("GET", "HEAD"):
             return Response(405, [("allow", "GET, HEAD"), ("content-type", TEXT),
                                   ("x-content-type-options", "nosniff")],
                             f"Method Not Allowed: {shown(method, 32)}; this origin answers GET and HEAD "
                             f"(the IC HTTP interface is under /api/).".encode())
-        return self.route(path, query, headers, raw_path=target)
+        return self._serve(canister, path, headers, target)
 
     def _via_http_gateway(self, canister: str | None) -> bool:
         """Whether requests for `canister` go to a Wasm canister's `http_request`."""
@@ -203,7 +201,11 @@ class App:
         canister's `http_request` gets as its url; `path` when not given). Refusals of odd
         requests raise `BadRequest`."""
         self._check(path, query, headers)
-        canister = self._canister(query, headers)
+        return self._serve(self._canister(query, headers), path, headers, raw_path if raw_path is not None else path)
+
+    def _serve(self, canister: str | None, path: str, headers: dict[str, str], target: str
+               ) -> Response | FileResponse:
+        """The answer for a checked GET of `path` on `canister`'s origin (None: no canister)."""
         if canister is None and path == "/":
             return self._directory(headers.get("host", ""))
         if canister is None or canister == self.config.ii_canister_id:
@@ -216,10 +218,9 @@ class App:
                 raise BadRequest(400, f"Bad Request: the path {shown(path)} has {refusal}; no file of the "
                                       f"frontend is looked up for it.") from None
         elif self._via_http_gateway(canister):
-            return self.http_gateway.request(canister, "GET", raw_path if raw_path is not None else path,
-                                             list(headers.items()), b"")
+            return self.http_gateway.request(canister, "GET", target, list(headers.items()), b"")
         elif self.gateway is not None:
-            response = self.gateway.http_get(canister, raw_path if raw_path is not None else path, headers)
+            response = self.gateway.http_get(canister, target, headers)
         else:
             response = None
         if response is None:
