@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from replica.config import Config
 from replica.http.body import BAD_LENGTH, DISCONNECTED, BodyRefused, read_body
 from replica.http.frontend import FrontendSite, PathRefused, ic_env_cookie
-from replica.http.gateway import HttpGateway
+from replica.http.gateway import HttpGateway, canister_response
 from replica.http.static import MIME_TYPES, FileResponse, Response, StaticSite
 
 Scope = dict[str, Any]
@@ -55,10 +55,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A Host header: a DNS-style name or a bracketed IPv6 address, with an optional port.
 _HOST = re.compile(r"(?:[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?")
 _PORT = re.compile(r":(\d{1,5})$")
-# Headers of a canister's reply that the gateway sets itself (framing) and never copies.
-_HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"})
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]{0,8192}")
 
 
 class Gateway(Protocol):
@@ -370,13 +366,7 @@ class CanisterGateway:
                               f"({type(exc).__name__}).")
         if not 100 <= status <= 599:
             return plain(502, f"Bad Gateway: canister {canister_id} answered with status {status}.")
-        kept = [(k, v) for k, v in reply_headers if k.lower() not in _HOP_HEADERS
-                and _HEADER_NAME.fullmatch(k) and _HEADER_VALUE.fullmatch(v)]
-        names = {k.lower() for k, _ in kept}
-        content_type = next((v for k, v in kept if k.lower() == "content-type"), "")
-        if (status >= 400 or content_type.startswith("text/plain")) and "x-content-type-options" not in names:
-            kept.append(("x-content-type-options", "nosniff"))  # an error text is never sniffed as HTML
-        return Response(status, kept, body)
+        return canister_response(status, reply_headers, body)
 
 
 def create_app(config: Config) -> tuple[App, list[str]]:

@@ -313,14 +313,19 @@ class HttpGateway:
         if not 100 <= status <= 599:
             raise GatewayError(502, f"Bad Gateway: canister {canister_id} answered with status {status}, "
                                     f"which is no HTTP status.")
-        kept = [(str(k), str(v)) for k, v in response["headers"]
-                if str(k).lower() not in HOP_HEADERS and _HEADER_NAME.fullmatch(str(k))
-                and _HEADER_VALUE.fullmatch(str(v))]
-        names = {k.lower() for k, _ in kept}
-        content_type = next((v for k, v in kept if k.lower() == "content-type"), "")
-        if (status >= 400 or content_type.startswith("text/plain")) and "x-content-type-options" not in names:
-            kept.append(("x-content-type-options", "nosniff"))  # an error text is never sniffed as HTML
-        return Response(status, kept, body)
+        return canister_response(status, [(str(k), str(v)) for k, v in response["headers"]], body)
+
+
+def canister_response(status: int, headers: list[tuple[str, str]], body: bytes) -> Response:
+    """A canister's HTTP answer as the gateway passes it on (Wasm or Python canister): framing
+    headers and malformed ones dropped, `nosniff` added to error and plain-text answers."""
+    kept = [(k, v) for k, v in headers
+            if k.lower() not in HOP_HEADERS and _HEADER_NAME.fullmatch(k) and _HEADER_VALUE.fullmatch(v)]
+    names = {k.lower() for k, _ in kept}
+    content_type = next((v for k, v in kept if k.lower() == "content-type"), "")
+    if (status >= 400 or content_type.startswith("text/plain")) and "x-content-type-options" not in names:
+        kept.append(("x-content-type-options", "nosniff"))  # an error text is never sniffed as HTML
+    return Response(status, kept, body)
 
 
 def _raw(canister_id: str) -> bytes | None:
