@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
 import json
 import mimetypes
 import os
 import re
+import tomllib
 import zipfile
 from stat import S_ISREG
 from dataclasses import dataclass
@@ -66,6 +68,7 @@ _NAME = r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}"
 _VERSION = r"\d[A-Za-z0-9_.]{0,31}"
 STATIC_ALLOWLIST = tuple(re.compile(pattern) for pattern in (
     r"static/boot\.js",                                             # the page's boot script
+    r"static/pyodide-snapshot(?:-worker)?\.mjs",                    # Pyodide, from its snapshot
     rf"static/{_NAME}\.(?:svg|png|ico)",                            # logo, favicon
     rf"static/css/{_NAME}\.(?:css|svg|png|woff2)",                  # the style sheet and its assets
     rf"static/vendor/pyodide-{_VERSION}/{_NAME}\.(?:mjs|js|wasm|json|zip)",   # the Python runtime
@@ -73,6 +76,8 @@ STATIC_ALLOWLIST = tuple(re.compile(pattern) for pattern in (
     rf"static/vendor/noble-bls-{_VERSION}\.mjs",                    # the BLS verifier bundle
     rf"static/vendor/wheels/{_NAME}\.whl",                          # cbor2, segno
 ))
+# The page's interpreter module and the worker that makes its memory snapshot (snapshot_key).
+SNAPSHOT_MODULES = ("static/pyodide-snapshot.mjs", "static/pyodide-snapshot-worker.mjs")
 # Files up to this size are answered from memory (cached while unchanged); larger ones streamed.
 SMALL_FILE_BYTES = 256 * 1024
 SMALL_FILE_CACHE_BYTES = 16 * 1024 * 1024
@@ -190,13 +195,47 @@ def page_config(config: Config) -> dict[str, object]:
     }
 
 
-def render_index(template: str, config: Config) -> str:
+def page_files(root: Path) -> list[str]:
+    """The URLs pyscript.toml's [files] unpacks into the page's file system (the wheels, /app.zip)."""
+    config = root / "pyscript.toml"
+    return list(tomllib.loads(config.read_text()).get("files", {})) if config.is_file() else []
+
+
+def page_snapshot(root: Path, bundle: bytes) -> tuple[str, list[str]] | None:
+    """The key and files of the page's Pyodide snapshot, or None for a site without the modules."""
+    if not all((root / name).is_file() for name in SNAPSHOT_MODULES):
+        return None
+    return snapshot_key(root, bundle), page_files(root)
+
+
+def snapshot_key(root: Path, bundle: bytes) -> str:
+    """Names the Pyodide memory snapshot a browser may boot this page from (static/pyodide-snapshot.mjs):
+    it changes with the interpreter module and its worker (they name the Pyodide build), the app bundle
+    and every other file the page unpacks, so a browser never restores the memory of other code."""
+    digest = hashlib.sha256()
+    for name in SNAPSHOT_MODULES:
+        digest.update(name.encode() + b"\0" + hashlib.sha256((root / name).read_bytes()).digest())
+    digest.update(b"/app.zip\0" + hashlib.sha256(bundle).digest())
+    for url in page_files(root):
+        path = root / url.lstrip("/")
+        if url != "/app.zip" and path.is_file():
+            digest.update(url.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:32]
+
+
+def render_index(template: str, config: Config, snapshot: tuple[str, list[str]] | None = None) -> str:
+    """The page with this replica's configuration on its `<script type="py">` tag, and, when given,
+    the key and files of the Pyodide memory snapshot it may boot from."""
     encoded = base64.b64encode(json.dumps(page_config(config), separators=(",", ":")).encode()).decode()
     marker = '<script type="py"'
     if marker not in template:
         raise RuntimeError("index.html has no <script type=\"py\"> tag to carry the configuration")
-    return template.replace(
-        marker, f'{marker} data-canister-id="{config.ii_canister_id}" data-canister-config="{encoded}"', 1)
+    attributes = f' data-canister-id="{config.ii_canister_id}" data-canister-config="{encoded}"'
+    if snapshot is not None:
+        key, files = snapshot
+        attributes += (f' data-snapshot-key="{key}"'
+                       f' data-snapshot-files="{html.escape(json.dumps(files), quote=True)}"')
+    return template.replace(marker, marker + attributes, 1)
 
 
 def etag_of(body: bytes) -> str:
@@ -215,8 +254,9 @@ class StaticSite:
     def __init__(self, config: Config):
         self.config = config
         self.root = config.static_root
-        self._index = render_index((self.root / "index.html").read_text(), config).encode()
         self._bundle = build_app_bundle(self.root)
+        self._index = render_index((self.root / "index.html").read_text(), config,
+                                   page_snapshot(self.root, self._bundle)).encode()
         self._bundle_etag = etag_of(self._bundle)
         self._small: dict[Path, tuple[tuple[int, int], bytes]] = {}
         self._small_bytes = 0

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
+import posixpath
+import re
+import tomllib
 import zipfile
 import io
 from dataclasses import replace
@@ -13,7 +17,7 @@ import pytest
 
 from replica.app import App, canister_from_host
 from replica.config import Config
-from replica.http.static import StaticSite, content_security_policy, render_index
+from replica.http.static import StaticSite, content_security_policy, page_files, render_index, snapshot_key
 
 ROOT = Path(__file__).resolve().parents[3]
 II = "rdmx6-jaaaa-aaaaa-aaadq-cai"
@@ -146,3 +150,43 @@ def test_bundle_is_bytecode_only_for_matching_sources(tmp_path):
     assert zipfile.ZipFile(io.BytesIO(build_app_bundle(tmp_path))).namelist() == ["app/m.pyc"]
     (tmp_path / "app" / "m.py").write_text("x = 2\n")  # edited: the stale bytecode is not used
     assert zipfile.ZipFile(io.BytesIO(build_app_bundle(tmp_path))).namelist() == ["app/m.py"]
+
+
+def test_index_carries_the_snapshot_key_and_the_files_the_page_unpacks(site):
+    body = site.get("/", {}).body.decode()
+    key = body.split('data-snapshot-key="', 1)[1].split('"', 1)[0]
+    files = json.loads(html.unescape(body.split('data-snapshot-files="', 1)[1].split('"', 1)[0]))
+    assert files == page_files(ROOT) == ["/static/vendor/wheels/cbor2.whl", "/app.zip"]
+    bundle = site.get("/app.zip", {}).body
+    assert key == snapshot_key(ROOT, bundle)
+    # Other app code, or another interpreter module, is another snapshot.
+    assert snapshot_key(ROOT, bundle + b"\0") != key
+    assert len(key) == 32 and int(key, 16) >= 0
+
+
+def test_render_index_without_a_snapshot_names_none():
+    assert "data-snapshot" not in render_index('<script type="py"></script>', Config())
+
+
+def referenced_paths() -> set[str]:
+    """Every same-origin path the page shell, pyscript.toml and the interpreter modules name."""
+    paths = set(re.findall(r'(?:href|src)="(/[^"]+)"', (ROOT / "index.html").read_text()))
+    config = tomllib.loads((ROOT / "pyscript.toml").read_text())
+    paths |= {config["interpreter"], *config["files"], *config["js_modules"]["main"]}
+    for module in ("static/pyodide-snapshot.mjs", "static/pyodide-snapshot-worker.mjs"):
+        for specifier in re.findall(r'(?:from|import)\s+"(\.[^"]+)"', (ROOT / module).read_text()):
+            paths.add("/" + posixpath.normpath(posixpath.join(posixpath.dirname(module), specifier)))
+        for specifier in re.findall(r'new URL\("(\./[^"]+)"', (ROOT / module).read_text()):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(module), specifier))
+            if not specifier.endswith("/"):
+                paths.add("/" + target)
+    return paths
+
+
+def test_every_file_the_page_names_is_served(site):
+    paths = referenced_paths()
+    assert "/static/pyodide-snapshot.mjs" in paths and "/static/pyodide-snapshot-worker.mjs" in paths
+    assert any(p.startswith("/static/vendor/pyodide-") and p.endswith("/pyodide.mjs") for p in paths)
+    for path in sorted(paths):
+        response = site.get(path, {})
+        assert response is not None and response.status == 200, path
