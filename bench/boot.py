@@ -4,7 +4,9 @@
 For each of `--runs` rounds: a new Chromium profile visits the page (cold), then visits it again
 in the same persistent profile (warm), after the cold visit's page has kept its Pyodide memory
 snapshot (static/pyodide-snapshot.mjs), so the warm visit boots from it; a third visit with the
-snapshot deleted (warm, normal boot) is the same warm page without it, measured in the same run. The figure is the time from navigation start to
+snapshot deleted (warm, normal boot) is the same warm page without it, measured in the same run;
+and (Chromium) a cold visit in a profile without Cache Storage, which makes no snapshot: what a
+first visit cost before snapshots, to see that making one does not slow a first visit. The figure is the time from navigation start to
 `data-app-state="ready"` (read from `performance.now()` in the page when the attribute flips), and
 the bytes on the wire (CDP `Network.loadingFinished` encoded lengths, headers included).
 
@@ -83,6 +85,7 @@ class Series:
     cold: list[Sample] = field(default_factory=list)
     warm: list[Sample] = field(default_factory=list)
     warm_normal: list[Sample] = field(default_factory=list)
+    cold_no_worker: list[Sample] = field(default_factory=list)
 
 
 # The II page keeps its snapshot a few seconds after it is ready; the bare page has none.
@@ -91,6 +94,7 @@ SNAPSHOT_SETTLED = """!document.querySelector('script[data-snapshot-key]')
   || performance.getEntriesByName('pyodide-snapshot:kept').length > 0
   || performance.getEntriesByName('pyodide-snapshot:failed').length > 0"""
 BOOT_PATH = "document.documentElement.dataset.pyodideBoot || ''"
+NO_CACHE_STORAGE = "delete globalThis.caches"
 DROP_SNAPSHOT = "typeof caches === 'undefined' ? null : caches.delete('ii-pyodide-snapshot')"
 
 
@@ -151,7 +155,7 @@ def visit(context, url: str, settle: bool = False) -> Sample:
     return Sample(ms, sum(received), path)
 
 
-def measure(playwright, url: str, runs: int) -> Series:
+def measure(playwright, url: str, runs: int, first_visit_baseline: bool = False) -> Series:
     series = Series()
     for _ in range(runs):
         profile = tempfile.mkdtemp(prefix="ii-bench-profile-")
@@ -162,10 +166,23 @@ def measure(playwright, url: str, runs: int) -> Series:
             series.cold.append(visit(context, url, settle=True))
             series.warm.append(visit(context, url))
             page = context.new_page()
-            page.goto(url)
+            page.goto(url + "static/logo.svg")  # the same origin, without booting the page
             page.evaluate(DROP_SNAPSHOT)
             page.close()
             series.warm_normal.append(visit(context, url))
+            context.close()
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+        if not first_visit_baseline:
+            continue
+        # A first visit that makes no snapshot (no Cache Storage): what a first visit cost before.
+        profile = tempfile.mkdtemp(prefix="ii-bench-profile-")
+        try:
+            context = playwright.chromium.launch_persistent_context(
+                profile, executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            context.add_init_script(READY_PROBE)
+            context.add_init_script(NO_CACHE_STORAGE)
+            series.cold_no_worker.append(visit(context, url))
             context.close()
         finally:
             shutil.rmtree(profile, ignore_errors=True)
@@ -226,6 +243,10 @@ def report(page: Series | None, bare: Series | None, runs: int, engine: str = "c
         rows[name] = (cold, warm, normal)
         print(f"{name:14}{cold.ms:10.0f}{cold.bytes:14,}{warm.ms:10.0f}{warm.bytes:14,}"
               f"{normal.ms if normal else float('nan'):22.0f}")
+    if page is not None and page.cold_no_worker:
+        first = median(page.cold_no_worker)
+        print(f"II page, cold, no snapshot made (no Cache Storage): {first.ms:.0f} ms, {first.bytes:,} bytes "
+              f"(the cold visit above makes one: {median(page.cold).ms / first.ms:.2f}x)")
     if page is not None:
         paths = lambda samples: ",".join(sorted({s.path or "-" for s in samples}))  # noqa: E731
         print(f"II page boot path: cold {paths(page.cold)}; warm {paths(page.warm)}; "
@@ -256,19 +277,19 @@ def main() -> None:
             from playwright.sync_api import sync_playwright
 
             playwright = stack.enter_context(sync_playwright())
-            measure_one = lambda url: measure(playwright, url, args.runs)  # noqa: E731
+            measure_one = lambda url, first=False: measure(playwright, url, args.runs, first)  # noqa: E731
         else:
             from tests.engines.launch import virtual_display
 
             stack.enter_context(virtual_display())
-            measure_one = lambda url: measure_webdriver(args.engine, url, args.runs)  # noqa: E731
+            measure_one = lambda url, first=False: measure_webdriver(args.engine, url, args.runs)  # noqa: E731
         servers = []
         try:
             page = bare = None
             if not args.bare_only:
                 process, url = start_page_server(tmp)
                 servers.append(process)
-                page = measure_one(url)
+                page = measure_one(url, True)
             if not args.page_only:
                 process, url = start_bare_server(tmp)
                 servers.append(process)

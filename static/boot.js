@@ -4,6 +4,8 @@
 const root = document.documentElement;
 const statusLine = document.getElementById("bootStatus");
 const PYSCRIPT = "/static/vendor/pyscript-0.7.31/core.js";
+// pyscript.toml's interpreter: it boots Pyodide from this browser's memory snapshot when it has one.
+const INTERPRETER = "/static/pyodide-snapshot.mjs";
 
 function setStatus(text) {
   if (statusLine && root.dataset.appState === "loading") statusLine.textContent = text;
@@ -65,6 +67,8 @@ if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "funct
        "Enable WebAssembly (or JavaScript JIT) in your browser settings, or use another browser.");
 } else {
   setStatus("Loading the Python runtime\u2026");
+  // Read the snapshot while PyScript loads (the interpreter module is the same instance PyScript gets).
+  import(INTERPRETER).then((interpreter) => interpreter.prepare()).catch(() => {});
   import(PYSCRIPT)
     .then(({ hooks }) => {
       hooks.main.onReady.add(() => setStatus("Starting Internet Identity\u2026"));

@@ -1,5 +1,5 @@
 // Makes the page's Pyodide memory snapshot (see static/pyodide-snapshot.mjs, which starts this
-// worker once the page is ready after a normal boot).
+// worker after a normal boot).
 //
 // It boots a second Pyodide with the page's own files (the browser's HTTP cache holds them all by
 // then: nothing new crosses the network), unpacks the page's [files] where PyScript puts them,
@@ -67,9 +67,12 @@ function hex(buffer) {
   return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function makeSnapshot({ files, modules, indexURL }) {
+function boot(indexURL) {
   const quiet = () => {};
-  const pyodide = await loadPyodide({ indexURL, _makeSnapshot: true, stdout: quiet, stderr: quiet });
+  return loadPyodide({ indexURL, _makeSnapshot: true, stdout: quiet, stderr: quiet });
+}
+
+async function makeSnapshot(pyodide, { files, modules }) {
   const home = pyodide.runPython("import os; os.getcwd()");
   for (const url of files) {
     pyodide.unpackArchive(await fetchBytes(url), "zip", { extractDir: home });
@@ -83,9 +86,19 @@ async function makeSnapshot({ files, modules, indexURL }) {
   return { snapshot, digest: hex(await crypto.subtle.digest("SHA-256", snapshot)) };
 }
 
+// Two messages from the page: "boot" once its own Pyodide has loaded (the runtime's files are in
+// the browser's cache by then), and "snapshot" once it is ready, with its files (fetched only
+// now, when the page has them too) and the modules it imported.
+let booting = null;
+
 self.onmessage = async ({ data }) => {
+  if (data.kind === "boot") {
+    booting = boot(data.indexURL);
+    booting.catch(() => {});  // reported when the snapshot is asked for
+    return;
+  }
   try {
-    const { snapshot, digest } = await makeSnapshot(data);
+    const { snapshot, digest } = await makeSnapshot(await (booting ?? boot(data.indexURL)), data);
     postMessage({ ok: true, snapshot, digest }, [snapshot.buffer]);
   } catch (error) {
     postMessage({ ok: false, error: String(error && error.message ? error.message : error) });

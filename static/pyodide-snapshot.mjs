@@ -4,11 +4,11 @@
 // A snapshot is Pyodide's whole wasm memory once CPython, the standard library modules the page
 // uses, cbor2 and the pure part of app/ and ic/ are imported (nothing that touches `js` or
 // `pyscript`): restoring it is a memory copy instead of starting CPython and importing some 300
-// modules. It is made in this browser, never downloaded: after a normal boot, once the page is
-// ready, a worker (static/pyodide-snapshot-worker.mjs) boots a second Pyodide from the files the
-// browser already holds, imports what the page imported, and keeps the memory in Cache Storage
-// under the key the server renders into the page (the Pyodide build, the app bundle and the wheels;
-// replica/http/static.py). A first visit therefore downloads nothing more; the next one boots from
+// modules. It is made in this browser, never downloaded: after a normal boot a worker
+// (static/pyodide-snapshot-worker.mjs) boots a second Pyodide from the files the browser already
+// holds and, once the page is ready, imports what the page imported; the page keeps that memory in
+// Cache Storage under the key the server renders into it (the Pyodide build, the app bundle and
+// the wheels; replica/http/static.py). A first visit therefore downloads nothing more; the next one boots from
 // the snapshot. A snapshot that is missing, of another key, fails its SHA-256 check or is refused
 // by Pyodide is dropped, and the page boots the normal way without saying anything.
 //
@@ -55,7 +55,10 @@ async function readSnapshot(key) {
   if (!response) return null;
   const expected = response.headers.get(DIGEST_HEADER);
   const bytes = await response.arrayBuffer();
-  if (expected && hex(await crypto.subtle.digest("SHA-256", bytes)) === expected) return bytes;
+  if (expected && hex(await crypto.subtle.digest("SHA-256", bytes)) === expected) {
+    performance.mark("pyodide-snapshot:read");
+    return bytes;
+  }
   await cache.delete(requestFor(key));
   return null;
 }
@@ -82,35 +85,38 @@ function mark(path) {
   performance.mark(`pyodide-boot:${path}`);
 }
 
-// After a normal boot: once the page is ready (its first screen shown), let a worker make the
-// snapshot of what the page imported. One worker per page; it ends when its snapshot is kept.
+// After a normal boot: a worker boots its own Pyodide at once (on another core, while this page
+// unpacks its files and shows its first screen), and once the page is ready makes the snapshot of
+// what the page imported. One worker per page; it ends when its snapshot is handed over.
 function makeSnapshotWhenReady(pyodide, { key, files }) {
   const root = document.documentElement;
+  const worker = new Worker(WORKER_URL, { type: "module", name: "pyodide-snapshot" });
+  const settle = (kept, reason) => {
+    worker.terminate();
+    performance.mark(kept ? "pyodide-snapshot:kept" : "pyodide-snapshot:failed");
+    if (!kept) console.info("No Pyodide snapshot was kept:", reason);
+  };
+  worker.onmessage = async ({ data }) => {
+    try {
+      if (!data.ok) throw new Error(data.error);
+      await keepSnapshot(key, data.snapshot, data.digest);
+      settle(true);
+    } catch (error) {
+      settle(false, String(error && error.message ? error.message : error));
+    }
+  };
+  worker.onerror = (event) => settle(false, event.message);
+  worker.postMessage({ kind: "boot", indexURL: INDEX_URL });
   const start = () => {
     observer.disconnect();
     let modules;
     try {
       modules = String(pyodide.runPython(LIST_MODULES)).split(",");
-    } catch {
+    } catch (error) {
+      settle(false, String(error));
       return;
     }
-    const worker = new Worker(WORKER_URL, { type: "module", name: "pyodide-snapshot" });
-    worker.onmessage = async ({ data }) => {
-      worker.terminate();
-      try {
-        if (!data.ok) throw new Error(data.error);
-        await keepSnapshot(key, data.snapshot, data.digest);
-        performance.mark("pyodide-snapshot:kept");
-      } catch (error) {
-        performance.mark("pyodide-snapshot:failed");
-        console.info("No Pyodide snapshot was kept:", String(error && error.message ? error.message : error));
-      }
-    };
-    worker.onerror = () => {
-      worker.terminate();
-      performance.mark("pyodide-snapshot:failed");
-    };
-    worker.postMessage({ files: files.map((url) => new URL(url, location.origin).href),
+    worker.postMessage({ kind: "snapshot", files: files.map((url) => new URL(url, location.origin).href),
                          modules, indexURL: INDEX_URL });
   };
   const observer = new MutationObserver(() => {
@@ -120,30 +126,41 @@ function makeSnapshotWhenReady(pyodide, { key, files }) {
   if (root.dataset.appState === "ready") start();
 }
 
+let prepared = null;
+
+// Starts reading the snapshot (Cache Storage, then its SHA-256): static/boot.js calls this while
+// PyScript itself still loads, and loadPyodide awaits the same read. Resolves to the bytes or null.
+export function prepare() {
+  prepared ??= (async () => {
+    const snapshot = settings();
+    if (!snapshot) return null;
+    try {
+      return await readSnapshot(snapshot.key);
+    } catch {
+      return null;  // Cache Storage refused (private mode, quota): boot the normal way.
+    }
+  })();
+  return prepared;
+}
+
 export async function loadPyodide(options = {}) {
   const config = { ...options, indexURL: INDEX_URL };
-  const snapshot = settings();
-  if (snapshot) {
-    let bytes = null;
+  const bytes = await prepare();
+  prepared = Promise.resolve(null);  // the page does not keep the 30 MB once Pyodide has them
+  if (bytes) {
     try {
-      bytes = await readSnapshot(snapshot.key);
-    } catch {
-      bytes = null;  // Cache Storage refused (private mode, quota): boot the normal way.
-    }
-    if (bytes) {
-      try {
-        const pyodide = await loadFromScratch({ ...config, _loadSnapshot: new Uint8Array(bytes) });
-        pyodide.runPython(RESEED);
-        mark("snapshot");
-        return pyodide;
-      } catch (error) {
-        console.info("The Pyodide snapshot was refused; booting the normal way:", error);
-        await dropSnapshots();
-      }
+      const pyodide = await loadFromScratch({ ...config, _loadSnapshot: new Uint8Array(bytes) });
+      pyodide.runPython(RESEED);
+      mark("snapshot");
+      return pyodide;
+    } catch (error) {
+      console.info("The Pyodide snapshot was refused; booting the normal way:", error);
+      await dropSnapshots();
     }
   }
   const pyodide = await loadFromScratch(config);
   mark("normal");
+  const snapshot = settings();
   if (snapshot) makeSnapshotWhenReady(pyodide, snapshot);
   return pyodide;
 }
