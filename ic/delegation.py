@@ -24,7 +24,8 @@ from typing import Any, Callable, Optional, Sequence
 
 from ic.errors import DelegationError, ICError
 from ic.keys.public_key import PublicKey, parse_der
-from ic.keys.verify import VerifyContext, verify_signature
+from ic.keys.verify import VerifyContext
+from ic.signatures import verify_signature
 from ic.principal import Principal
 from ic.request_id import DOMAIN_DELEGATION, hash_of_map
 

@@ -3,7 +3,8 @@
 - `ic.keys.der`: the bounded DER reader/writer;
 - `ic.keys.cose`: COSE keys (WebAuthn), filtered and canonically re-encoded;
 - `ic.keys.public_key`: one frozen dataclass per scheme, `parse_der`, `.to_der()`, `.principal()`;
-- `ic.keys.verify`: `verify_signature` and `VerifyContext` (server side, `cryptography` imported lazily).
+- `ic.keys.verify`: the signature primitives and `VerifyContext` (`cryptography` imported lazily);
+  `ic.signatures.verify_signature` dispatches on the key, above WebAuthn and canister signatures.
 """
 
 from ic.keys.cose import CoseEc2Key, CoseKey, CoseOkpKey, CoseRsaKey, encode_cose_key, parse_cose_key
@@ -17,7 +18,7 @@ from ic.keys.public_key import (
     WebAuthnPublicKey,
     parse_der,
 )
-from ic.keys.verify import VerifyContext, verify_signature
+from ic.keys.verify import VerifyContext
 
 __all__ = [
     "BlsPublicKey",
@@ -35,5 +36,4 @@ __all__ = [
     "encode_cose_key",
     "parse_cose_key",
     "parse_der",
-    "verify_signature",
 ]

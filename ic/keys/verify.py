@@ -1,9 +1,7 @@
-"""Server-side signature verification for every scheme the IC accepts (ic-interface-facts §4.3-4.5, §8).
-
-`verify_signature(key, message, signature, ctx=...)` returns None or raises: `SignatureError`
-(or `WebAuthnError` for passkeys) naming the scheme and the failed check, `KeyFormatError` for a
-key that cannot be read or cannot sign. `message` is the full signed payload, domain separator
-included (e.g. `\\x0Aic-request` ‖ request id).
+"""The signature primitives under `ic.signatures.verify_signature` (ic-interface-facts §4.3-4.5):
+Ed25519, ECDSA on P-256 and secp256k1, COSE-keyed WebAuthn signatures, and the `VerifyContext`
+canister signatures need. Each returns None or raises `SignatureError` / `KeyFormatError` naming
+the scheme and the failed check.
 
 `cryptography` is imported only inside the functions that verify, so importing this module works
 under Pyodide, where the browser verifies nothing but certificates.
@@ -16,16 +14,6 @@ from typing import Callable, Optional
 
 from ic.errors import KeyFormatError, SignatureError
 from ic.keys.cose import CoseEc2Key, CoseKey, CoseOkpKey, CoseRsaKey
-from ic.keys.public_key import (
-    BlsPublicKey,
-    CanisterSigPublicKey,
-    EcdsaP256PublicKey,
-    Ed25519PublicKey,
-    PublicKey,
-    Secp256k1PublicKey,
-    WebAuthnPublicKey,
-    parse_der,
-)
 
 
 @dataclass(frozen=True)
@@ -135,39 +123,3 @@ def verify_cose_signature(key: CoseKey, message: bytes, signature: bytes) -> Non
             ) from None
         return
     raise KeyFormatError(f"COSE key: unsupported key object {type(key).__name__}")
-
-
-def verify_signature(
-    public_key: PublicKey | bytes,
-    message: bytes,
-    signature: bytes,
-    *,
-    ctx: VerifyContext | None = None,
-) -> None:
-    """Verify `signature` over `message` (the full payload) with a typed key or its DER bytes.
-
-    Canister signatures need `ctx`; every other scheme ignores it.
-    """
-    key = parse_der(public_key) if isinstance(public_key, (bytes, bytearray)) else public_key
-    if isinstance(key, Ed25519PublicKey):
-        verify_ed25519(key.raw, message, signature)
-    elif isinstance(key, EcdsaP256PublicKey):
-        verify_ecdsa_raw(key.point, "P-256", message, signature)
-    elif isinstance(key, Secp256k1PublicKey):
-        verify_ecdsa_raw(key.point, "secp256k1", message, signature)
-    elif isinstance(key, WebAuthnPublicKey):
-        from ic.webauthn import verify_webauthn_signature
-
-        verify_webauthn_signature(key, message, signature)
-    elif isinstance(key, CanisterSigPublicKey):
-        if ctx is None:
-            raise SignatureError(
-                "canister signature: cannot verify without a VerifyContext (IC root key and BLS verifier)"
-            )
-        from ic.canister_sig import verify_canister_signature
-
-        verify_canister_signature(key, message, signature, ctx=ctx)
-    elif isinstance(key, BlsPublicKey):
-        raise KeyFormatError("BLS12-381 keys certify state; they cannot sign requests or delegations")
-    else:
-        raise KeyFormatError(f"not a public key: {type(key).__name__}")

@@ -24,7 +24,7 @@ VERIFIED_CACHE_SIZE = 8192
 
 def make_verifier(root_key_der: bytes) -> Verifier:
     """A `verify(der_public_key, signed_bytes, signature)` bound to this replica's root key."""
-    from ic import bls, keys
+    from ic import bls, keys, signatures
 
     context = keys.VerifyContext(root_key_der=root_key_der, bls_verify=bls.arkworks_verify)
     verified: OrderedDict[bytes, None] = OrderedDict()
@@ -40,7 +40,7 @@ def make_verifier(root_key_der: bytes) -> Verifier:
             verified.move_to_end(digest)
             return
         try:
-            keys.verify_signature(parse(der), message, signature, ctx=context)
+            signatures.verify_signature(parse(der), message, signature, ctx=context)
         except ValueError:
             raise
         except Exception as exc:  # a malformed input that tripped the parser: still just "invalid"

@@ -5,6 +5,8 @@
   Pyodide.
 - `app/` reaches the browser only through `app/browser/`; it never imports the replica.
 - `replica/` is CPython only: no browser modules, no `app`.
+- No import cycles among the modules of `ic/`, `app/` and `replica/`, counting the imports inside
+  functions (a lazy import is still a dependency a reader has to hold in mind).
 """
 
 from __future__ import annotations
@@ -80,6 +82,83 @@ def test_app_protocol_and_flows_are_pure():
 
 def test_replica_never_imports_the_browser_app():
     assert offenders("replica", lambda _p, name, _t: name in BROWSER | {"app"}) == []
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def dependencies(paths: list[Path]) -> dict[str, set[str]]:
+    """module -> the modules among `paths` it imports (a package's own submodules excepted)."""
+    modules = {module_name(p): p for p in paths}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name and not name.startswith(target + "."):
+                    graph[name].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (iterative Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    work.append((nxt, iter(sorted(graph[nxt]))))
+                    break
+                if nxt in stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+    return found
+
+
+def test_no_import_cycles():
+    assert cycles(dependencies(sources("ic") + sources("app") + sources("replica"))) == []
+
+
+def test_the_cycle_finder_itself(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    (tmp_path / "pkg").mkdir()
+    files = {"a": "from pkg import b\n", "b": "def f():\n    import pkg.c\n", "c": "from pkg.a import x\n",
+             "d": "import pkg.a\n", "__init__": "from pkg import a\n"}
+    for name, text in files.items():
+        (tmp_path / "pkg" / f"{name}.py").write_text(text)
+    assert cycles(dependencies(sources("pkg"))) == [["pkg.a", "pkg.b", "pkg.c"]]
 
 
 @pytest.mark.parametrize("source,expected", [

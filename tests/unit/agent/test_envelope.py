@@ -1,4 +1,4 @@
-"""Envelopes and request signing: each identity's `sender_sig` verifies with `ic.keys.verify_signature`."""
+"""Envelopes and request signing: each identity's `sender_sig` verifies with `ic.signatures.verify_signature`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ic import cbor
 from ic.agent import (AgentError, AnonymousIdentity, DelegationIdentity, EcdsaIdentity, Ed25519Identity, call_content,
                       ingress_expiry, query_content, read_state_content, sign_request)
 from ic.delegation import Delegation, DelegationChain, SignedDelegation, delegation_payload
-from ic.keys import verify_signature
+from ic.signatures import verify_signature
 from ic.principal import Principal
 from ic.request_id import request_id
 

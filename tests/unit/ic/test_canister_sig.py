@@ -31,7 +31,8 @@ from ic.delegation import (
 )
 from ic.errors import DelegationError, SignatureError
 from ic.hash_tree import Fork, Pruned, build_tree, encode_tree, prune, reconstruct
-from ic.keys import CanisterSigPublicKey, VerifyContext, parse_der, verify_signature
+from ic.keys import CanisterSigPublicKey, VerifyContext, parse_der
+from ic.signatures import verify_signature
 from ic.principal import Principal
 from ic.request_id import DOMAIN_STATE_ROOT, encode_leb128
 

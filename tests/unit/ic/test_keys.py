@@ -21,10 +21,10 @@ from ic.keys import (
     Secp256k1PublicKey,
     WebAuthnPublicKey,
     parse_der,
-    verify_signature,
 )
 from ic.keys.cose import CoseEc2Key
 from ic.principal import Principal
+from ic.signatures import verify_signature
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "ic" / "keys"
 VALID = json.loads((DATA / "der_vectors.json").read_text())["vectors"]

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from tests.unit.ic.soft_authenticator import AAGUID, EDDSA, ES256, RS256, SoftAuthenticator, b64url
 
 from ic.errors import KeyFormatError, WebAuthnError
-from ic.keys import WebAuthnPublicKey, parse_der, verify_signature
+from ic.keys import WebAuthnPublicKey, parse_der
+from ic.signatures import verify_signature
 from ic.keys.cose import CoseEc2Key, CoseOkpKey, CoseRsaKey
 from ic.webauthn import (
     WebAuthnSignature,
