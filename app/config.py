@@ -12,8 +12,10 @@ import binascii
 import json
 from dataclasses import dataclass
 
+from app.errors import AppError
 
-class ConfigError(ValueError):
+
+class ConfigError(AppError, ValueError):
     """The page carries no usable configuration."""
 
 

@@ -11,10 +11,12 @@ import sys
 from urllib.parse import parse_qs
 
 from app.browser import dom, page
+from app.browser.ui import BrowserUi
 from app.config import AppConfig, ConfigError
 from app.routing import Route, add_device_link, route_for
 from app.ui.landing import render_landing
-from app.ui.markup import card, text
+from app.ui.markup import card, html
+from app.ui.screen import Screen, busy_screen
 
 # The first screen needs only the modules above. The flows (and the IC libraries under them)
 # are imported after it is shown, a module at a time between event-loop turns: compiling them
@@ -27,6 +29,7 @@ FLOW_MODULES = ("ic.cbor", "ic.principal", "ic.candid", "ic.keys", "ic.webauthn"
 QR_WHEEL = "/static/vendor/wheels/segno.whl"  # loaded when a QR code is first shown
 
 _tasks: set[asyncio.Task] = set()
+UI = BrowserUi()  # every screen goes through it, so a new one cancels what the last one awaited
 
 
 def spawn(coroutine) -> None:
@@ -52,13 +55,12 @@ def build_env(config: AppConfig):
     from app.flows.env import Env
 
     return Env(
-        config=config, show=dom.show, spawn=spawn, transport=FetchTransport(page.origin()),
+        config=config, ui=UI, spawn=spawn, transport=FetchTransport(page.origin()),
         bls_verify=bls_verify, new_session_key=generate_session_key,
         start_create=credentials.start_create, start_get=credentials.start_get,
         random=page.random_bytes, now_ns=page.now_ns,
         rp_id=page.hostname(), origin=page.origin(), load=storage.load, save=storage.save,
-        input_value=dom.input_value, is_checked=dom.is_checked, copy_text=page.copy_text,
-        set_text=dom.set_text, load_qr=lambda: wheels.load_wheel(QR_WHEEL),
+        copy_text=page.copy_text, load_qr=lambda: wheels.load_wheel(QR_WHEEL),
     )
 
 
@@ -74,70 +76,86 @@ class Lazy:
         return self._value
 
 
-def show_landing(env_of: Lazy) -> None:
-    def build():
-        from app.flows.authenticate import Authenticator
-
-        async def signed_in(who) -> None:
-            show_manage(env_of, who)
-
-        authenticator = Authenticator(env_of(), signed_in, lambda: show_landing(env_of))
-        spawn(authenticator.prepare())
-        return authenticator
-
-    authenticator = Lazy(build)
-    dom.show(render_landing(), {
-        "register": lambda event: authenticator().start_register(event),
-        "login": lambda event: authenticator().show_sign_in(event),
-        "recover": lambda event: start_recovery(env_of, event),
-        "diagnostics": lambda _e: page.set_fragment("diagnostics"),
-    })
-    spawn(warm_up(authenticator))
+LANDING_ACTIONS = ("register", "login", "recover", "diagnostics")
 
 
-def show_manage(env_of: Lazy, who) -> None:
-    """The signed-in person's identity: passkeys, recovery methods, adding devices, signing out."""
-    from app.flows.manage import Manage
+async def home(env_of: Lazy, who=None) -> None:
+    """The landing page until someone creates, signs in to or recovers an identity; then its
+    manage page, and the landing page again once they sign out. Ends when they leave for the
+    browser check."""
+    def new_keyring():
+        from app.flows.authenticate import Keyring  # after the first screen (FLOW_MODULES)
 
-    Manage(env_of(), who, signed_out=lambda: show_landing(env_of)).show()
+        return Keyring(env_of())
+
+    keyring = Lazy(new_keyring)
+    spawn(warm_up(keyring))
+    while True:
+        if who is None:
+            who = await landing(env_of, keyring)
+            if who is False:
+                return
+        if who is not None:
+            from app.flows.manage import manage
+
+            await manage(env_of(), UI, who)
+            who = None
 
 
-def start_recovery(env_of: Lazy, event) -> None:
-    """"Lost access?": a recovery phrase or a recovery security key, then the manage page."""
-    from app.flows.recovery import Recover
+async def landing(env_of: Lazy, keyring: Lazy):
+    """One turn of the landing page: who signed in (None: they came back), or False (they left)."""
+    def start_register(_values):
+        from app.flows.authenticate import start_register
 
-    Recover(env_of(), done=lambda who: show_manage(env_of, who), back=lambda: show_landing(env_of)).start(event)
+        return start_register(env_of())  # the passkey prompt starts inside the click
+
+    click = await UI.ask(Screen(render_landing(), LANDING_ACTIONS, starts={"register": start_register}))
+    if click.action == "diagnostics":
+        page.set_fragment("diagnostics")
+        return False
+    from app.flows.authenticate import create_identity, use_existing
+
+    env = env_of()
+    if click.action == "register":
+        return await create_identity(env, UI, click.started, keyring().session_key)
+    if click.action == "login":
+        if not await keyring().ready(UI):
+            return None
+        return await use_existing(env, UI, keyring().session_key, keyring().credentials)
+    from app.flows.recovery import recover  # "Lost access?": a recovery phrase or security key
+
+    return await recover(env, UI)
 
 
-async def warm_up(authenticator: Lazy) -> None:
+async def warm_up(keyring: Lazy) -> None:
     await preload_flows()
-    authenticator()  # the session key is ready before the first click
+    keyring().begin()  # the session key is ready before the first click
 
 
-def show_diagnostics() -> None:
+async def diagnostics() -> None:
+    """The browser check: what this browser supports, and a passkey round trip on request."""
     from app.browser import credentials
     from app.flows.diagnostics import run_passkey_check
     from app.ui.diagnostics import render_diagnostics
 
     checks = {"Python": sys.version.split()[0], **page.browser_facts()}
 
-    def run(_event) -> None:
-        # The WebAuthn call starts inside the click handler, before any await (user activation).
-        pending_flow = run_passkey_check(page.hostname(), page.origin(), page.random_bytes,
-                                         start_create=credentials.start_create,
-                                         start_get=credentials.start_get)
-        spawn(finish(pending_flow))
+    def check(_values):
+        # The WebAuthn call starts inside the click, before any await (user activation).
+        return run_passkey_check(page.hostname(), page.origin(), page.random_bytes,
+                                 start_create=credentials.start_create, start_get=credentials.start_get)
 
-    async def finish(flow) -> None:
+    outcome: dict = {}
+    while True:
+        click = await UI.ask(Screen(render_diagnostics(checks, **outcome), ("diagnostics-run", "home"),
+                                    starts={"diagnostics-run": check}))
+        if click.action == "home":
+            page.set_fragment("")
+            return
         try:
-            result = await flow
+            outcome = {"result": await click.started}
         except Exception as exc:  # shown to the person; the check is over either way
-            dom.show(render_diagnostics(checks, error=str(exc)), handlers)
-        else:
-            dom.show(render_diagnostics(checks, result=result), handlers)
-
-    handlers = {"diagnostics-run": run, "home": lambda _e: page.set_fragment("")}
-    dom.show(render_diagnostics(checks), handlers)
+            outcome = {"error": str(exc)}
 
 
 def authorize_port():
@@ -151,18 +169,17 @@ def authorize_port():
         canister_id_header=messaging.canister_id_header)
 
 
-def show_add_device(env_of: Lazy) -> None:
-    """This device opened an add-device link: join the identity, then manage it."""
-    from app.flows.add_device import NewDevice
+async def add_device(env_of: Lazy) -> None:
+    """This device opened an add-device link: join the identity, sign in with the new passkey,
+    then manage the identity."""
+    from app.flows.add_device import join, sign_in_joined
 
     link = add_device_link(page.path(), page.query(), page.fragment())
     canister = parse_qs(page.query().lstrip("?")).get("canisterId")  # the `localhost?canisterId=` form
     page.replace_url("/" + (f"?canisterId={canister[0]}" if canister else ""))  # used once; a reload lands
-
-    def home() -> None:
-        show_landing(env_of)
-
-    NewDevice(env_of(), link, done=lambda who: show_manage(env_of, who), home=home).start()
+    UI.show(busy_screen("Reading the link…"))  # at once, as the page turns ready
+    anchor = await join(env_of(), UI, link)
+    await home(env_of, None if anchor is None else await sign_in_joined(env_of(), UI, anchor))
 
 
 def show_route(env_of: Lazy) -> None:
@@ -172,22 +189,26 @@ def show_route(env_of: Lazy) -> None:
 
         AuthorizeFlow(env_of(), authorize_port()).start()
     elif route is Route.DIAGNOSTICS:
-        show_diagnostics()
+        spawn(diagnostics())
     elif route is Route.ADD_DEVICE:
-        show_add_device(env_of)
+        spawn(add_device(env_of))
     else:
-        show_landing(env_of)
+        spawn(home(env_of))
 
 
 async def boot() -> None:
     try:
         config = page.read_config()
     except ConfigError as exc:
-        dom.show(card("error", f'<p id="errorContainer" class="error" role="alert">{text(exc)}</p>'), {})
+        UI.show(Screen(card("error", html('<p id="errorContainer" class="error" role="alert">{}</p>', exc))))
         dom.set_app_state("error")
         return
     env_of = Lazy(lambda: build_env(config))
     show_route(env_of)
+    for _ in range(10):  # the route's task shows its first screen in its first step
+        if UI.showing:
+            break
+        await asyncio.sleep(0)
     page.on_fragment_change(
         lambda: route_for(page.path(), page.fragment(), page.query()) is not Route.AUTHORIZE and show_route(env_of))
     dom.set_app_state("ready")

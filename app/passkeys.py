@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from app.errors import AppError
+
 ES256, EDDSA, RS256 = -7, -8, -257
 DEFAULT_ALGORITHMS = (ES256, EDDSA, RS256)
 TIMEOUT_MS = 60_000
@@ -79,7 +81,7 @@ DOM_EXCEPTIONS = {
 
 
 @dataclass
-class PasskeyError(Exception):
+class PasskeyError(AppError):
     failure: PasskeyFailure
     detail: str = field(default="")
 

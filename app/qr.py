@@ -3,12 +3,12 @@ its wheel the first time it shows a code (`Env.load_qr`), not at start-up."""
 
 from __future__ import annotations
 
-from html import escape
+from app.ui.markup import Markup, html
 
 QUIET_ZONE = 4
 
 
-def qr_svg(data: str, *, label: str = "QR code") -> str:
+def qr_svg(data: str, *, label: str = "QR code") -> Markup:
     """`data` as a QR code (error correction M): one `<path>` of dark modules on a white square."""
     import segno
 
@@ -19,6 +19,7 @@ def qr_svg(data: str, *, label: str = "QR code") -> str:
         for x, dark in enumerate(row):
             if dark:
                 path.append(f"M{x} {y}h1v1h-1z")
-    return (f'<svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" role="img" '
-            f'aria-label="{escape(label, quote=True)}" shape-rendering="crispEdges">'
-            f'<rect width="{size}" height="{size}" fill="#fff"/><path fill="#000" d="{"".join(path)}"/></svg>')
+    return html('<svg class="qr" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" role="img" '
+                'aria-label="{label}" shape-rendering="crispEdges">'
+                '<rect width="{size}" height="{size}" fill="#fff"/><path fill="#000" d="{path}"/></svg>',
+                size=size, label=label, path="".join(path))

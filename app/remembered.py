@@ -1,11 +1,12 @@
 """Identities used in this browser, remembered for the next sign-in (pure).
 
 Stored as JSON under one key of the page's storage, in a versioned format:
-`{"version": 1, "anchors": [{"number": 10000, "lastUsedMs": 1700000000000,
+`{"version": 1, "anchors": [{"number": 10000, "lastUsedMs": 1700000000000, "name": "Alice",
 "principals": {"<dapp origin>": "<principal text>"}}, ...]}`, most recently used first, at most
-ten. `principals` (optional) records the principal each dapp origin got, so a dapp's
-`autoSelectionPrincipal` can preselect the identity behind it. A value this code cannot read (corrupt, or written by a newer version) is
-never overwritten: the caller gets `writable=False` and keeps it.
+ten. `name` (optional) is the identity's name where the canister has one; `principals` (optional)
+records the principal each dapp origin got, so a dapp's `autoSelectionPrincipal` can preselect the
+identity behind it. A value this code cannot read (corrupt, or written by a newer version) is
+never overwritten: the caller gets `writable=False` and keeps it. `forget` drops one identity.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ MAX_REMEMBERED = 10
 
 
 MAX_PRINCIPALS = 20  # dapp origins remembered per identity
+MAX_NAME_CHARS = 128  # the canister's limit on a name
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class RememberedAnchor:
     number: int
     last_used_ms: int
     principals: tuple[tuple[str, str], ...] = ()  # (dapp origin, principal text), newest first
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,9 @@ def parse_remembered(raw: str | None) -> Remembered:
             principals = entry.get("principals")
             pairs = tuple((o, p) for o, p in principals.items() if isinstance(o, str) and isinstance(p, str)
                           ) if isinstance(principals, dict) else ()
-            anchors.append(RememberedAnchor(entry["number"], entry["lastUsedMs"], pairs[:MAX_PRINCIPALS]))
+            name = entry.get("name")
+            name = name[:MAX_NAME_CHARS] if isinstance(name, str) and name else None
+            anchors.append(RememberedAnchor(entry["number"], entry["lastUsedMs"], pairs[:MAX_PRINCIPALS], name))
     anchors.sort(key=lambda a: a.last_used_ms, reverse=True)
     return Remembered(tuple(anchors[:MAX_REMEMBERED]))
 
@@ -68,8 +73,22 @@ def remember(current: Remembered, number: int, now_ms: int, *, origin: str | Non
     if origin is not None and principal is not None:
         principals = ((origin, principal), *[(o, p) for o, p in principals if o != origin])[:MAX_PRINCIPALS]
     others = [a for a in current.anchors if a.number != number]
-    anchors = (RememberedAnchor(number, now_ms, principals), *others)[:MAX_REMEMBERED]
+    name = previous.name if previous else None
+    anchors = (RememberedAnchor(number, now_ms, principals, name), *others)[:MAX_REMEMBERED]
     return Remembered(anchors, current.writable, current.problem)
+
+
+def named(current: Remembered, number: int, name: str | None) -> Remembered:
+    """`number`'s name as the canister has it now (None: it has none); the order is kept."""
+    name = name[:MAX_NAME_CHARS] if name else None
+    anchors = tuple(RememberedAnchor(a.number, a.last_used_ms, a.principals, name) if a.number == number else a
+                    for a in current.anchors)
+    return Remembered(anchors, current.writable, current.problem)
+
+
+def names(current: Remembered) -> dict[int, str]:
+    """The remembered identities that have a name."""
+    return {a.number: a.name for a in current.anchors if a.name}
 
 
 def anchor_for_principal(current: Remembered, origin: str, principal: str) -> int | None:
@@ -86,6 +105,8 @@ def forget(current: Remembered, number: int) -> Remembered:
 
 def _entry(anchor: RememberedAnchor) -> dict:
     entry: dict = {"number": anchor.number, "lastUsedMs": anchor.last_used_ms}
+    if anchor.name:
+        entry["name"] = anchor.name
     if anchor.principals:
         entry["principals"] = dict(anchor.principals)
     return entry

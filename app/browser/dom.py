@@ -7,6 +7,8 @@ from typing import Any, Callable
 import js
 from pyodide.ffi import create_proxy
 
+from app.ui.markup import Markup, escape
+
 Handler = Callable[[Any], None]
 
 _handlers: dict[str, Handler] = {}
@@ -29,15 +31,16 @@ def _on_click(event: Any) -> None:
     handler(event)
 
 
-def show(markup: str, handlers: dict[str, Handler]) -> None:
-    """Replace the screen; `handlers` maps `data-action` names to synchronous click handlers."""
+def show(markup: Markup, handlers: dict[str, Handler]) -> None:
+    """Replace the screen; `handlers` maps `data-action` names to synchronous click handlers.
+    Only `Markup` becomes HTML: anything else is shown as text."""
     global _listener
     if _listener is None:
         _listener = create_proxy(_on_click)
         _root().addEventListener("click", _listener)
     _handlers.clear()
     _handlers.update(handlers)
-    _root().innerHTML = markup
+    _root().innerHTML = escape(markup)
 
 
 def set_app_state(state: str) -> None:
@@ -51,14 +54,14 @@ def query(selector: str) -> Any:
     return js.document.querySelector(selector)
 
 
-def input_value(selector: str) -> str:
+def read(selector: str) -> str | bool:
+    """What a click carries of an input: a checkbox's tick, any other input's value."""
     element = js.document.querySelector(selector)
-    return str(element.value) if element else ""
-
-
-def is_checked(selector: str) -> bool:
-    element = js.document.querySelector(selector)
-    return bool(element and element.checked)
+    if not element:
+        return ""
+    if str(getattr(element, "type", "") or "") == "checkbox":
+        return bool(element.checked)
+    return str(element.value)
 
 
 def set_text(selector: str, value: str) -> None:

@@ -2,7 +2,7 @@
 
 Executes the effects of `app.protocol.AuthorizeSession`; see that package for the value rules
 (`Uint8Array` arrives as memoryview, `bigint` as an int, `BigIntValue` leaves as `BigInt`).
-Incoming data is read by `read_data` within the limits of `app.protocol.messages`, never by a
+Incoming data is read by `read_data` within the limits of `app.protocol.values`, never by a
 whole `to_py()`, so a flood of huge junk costs a bounded amount per message (issue 11 item 7).
 """
 
@@ -15,7 +15,7 @@ from pyodide.ffi import JsException, JsProxy, create_once_callable, create_proxy
 
 from app.protocol import MESSAGE_FIELDS, BigIntValue, IncomingMessage, Unreadable
 from app.protocol.alternative_origins import AlternativeOriginsResponse
-from app.protocol.messages import CONTAINER_COST, MAX_BINARY_BYTES, MAX_DEPTH, MAX_STRING_CHARS, MAX_VALUES
+from app.protocol.values import CONTAINER_COST, MAX_BINARY_BYTES, MAX_DEPTH, MAX_STRING_CHARS, MAX_VALUES
 
 from app.browser.interop import buffer_bytes, to_js_object
 

@@ -7,7 +7,13 @@ import importlib
 import js
 from pyodide_js import unpackArchive
 
+from app.errors import AppError
+
 _loaded: set[str] = set()
+
+
+class WheelError(AppError):
+    """A wheel the page needs could not be fetched."""
 
 
 async def load_wheel(url: str) -> None:
@@ -16,7 +22,7 @@ async def load_wheel(url: str) -> None:
         return
     response = await js.fetch(url)
     if not response.ok:
-        raise RuntimeError(f"could not load {url} (HTTP {response.status})")
+        raise WheelError(f"Could not load {url} (HTTP {response.status})")
     unpackArchive(await response.arrayBuffer(), "wheel")  # into site-packages
     importlib.invalidate_caches()
     _loaded.add(url)

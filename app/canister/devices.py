@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
+from app.errors import AppError
+
 # Limits the canister enforces (CURRENT II), checked here first for a clear message.
 MAX_DEVICES = 20
 MAX_PASSKEYS = 16            # the current frontend's limit on authentication passkeys
@@ -187,11 +189,15 @@ class AnchorInfo:
                    _unopt(info.get("name")), _unopt(info.get("created_at")))
 
 
+class AliasError(AppError, ValueError):
+    """A device name the canister would refuse."""
+
+
 def validate_alias(alias: str) -> str:
-    """The alias as stored, or ValueError with what is wrong with it."""
+    """The alias as stored, or AliasError with what is wrong with it."""
     alias = " ".join(alias.split())
     if not alias:
-        raise ValueError("Give the passkey a name.")
+        raise AliasError("Give the passkey a name.")
     if len(alias.encode()) > ALIAS_MAX_BYTES:
-        raise ValueError(f"The name is too long: at most {ALIAS_MAX_BYTES} bytes.")
+        raise AliasError(f"The name is too long: at most {ALIAS_MAX_BYTES} bytes.")
     return alias

@@ -1,11 +1,11 @@
 """Adding a passkey from another device (ii-facts §5 "Tentative device", §6 add-device screens).
 
-The signed-in device (`AddFromAnotherDevice`) opens the 15-minute window with a registration id
+The signed-in device (`add_from_another_device`, from the manage page) opens the 15-minute window with a registration id
 (v2 `authn_method_registration_mode_enter`), shows the current link `/pair#<id>` (and as a QR
 code) and the classic `/?action=add-passkey&ii=<number>`, and watches `get_anchor_info` until a
 device waits; the person types the code the new device shows (`authn_method_confirm`: 3 tries).
 
-The new device (`NewDevice`) opens a link, creates its passkey and proposes it: through the link it
+The new device (`join`, then `sign_in_joined`) opens a link, creates its passkey and proposes it: through the link it
 came by, v2 (`lookup_by_registration_mode_id` + `authn_method_register`) or v1
 (`add_tentative_device`). Both land in the canister's one registration state, so either confirm
 call accepts it. It shows the 6-digit code, waits until the passkey is part of the identity, then
@@ -14,24 +14,25 @@ signs in with it.
 
 from __future__ import annotations
 
-import asyncio
 import string
+from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ic.errors import ICError
-
-from app.canister.client import DeviceError, IIClient
+from app.canister.client import IIClient
 from app.canister.devices import Device
-from app.flows.authenticate import Authenticator, SignedIn
+from app.canister.errors import CanisterError, DeviceError
+from app.errors import AppError
+from app.flows.authenticate import Keyring, SignedIn, sign_in_started
 from app.flows.env import Env
-from app.flows.manage import explain
-from app.flows.new_passkey import NewPasskey, finish_new_passkey, read_alias, start_new_passkey
-from app.passkeys import PasskeyError
+from app.flows.new_passkey import ALIAS_INPUT, named_passkey, start_named_passkey
+from app.flows.outcomes import Back
 from app.routing import AddDeviceLink, valid_registration_id
 from app.ui import add_device as screens
-from app.ui import auth as auth_screens
+from app.ui.markup import Markup
+from app.ui.screen import Click, Screen, Ui, busy_screen
 
 POLL_S = 2.0
+COUNTDOWN = "[data-role=countdown]"
 ID_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -40,233 +41,219 @@ def registration_id(random: bytes) -> str:
     return "".join(ID_ALPHABET[b % len(ID_ALPHABET)] for b in random[:5])
 
 
-class _Screen:
-    """A generation counter: a background loop stops once its screen is replaced."""
-
-    def __init__(self) -> None:
-        self.generation = 0
-
-    def next(self) -> int:
-        self.generation += 1
-        return self.generation
-
-    def current(self, generation: int) -> bool:
-        return generation == self.generation
+CODE_INPUT = "#tentativeDeviceCode"
+THREE_WRONG = "That code was not right three times, so the device was not added."
+TIMED_OUT = "The 15 minutes to add a device have passed."
 
 
-class AddFromAnotherDevice:
-    def __init__(self, env: Env, who: SignedIn, back: Callable[..., None]):
-        self.env, self.who, self.back = env, who, back
-        self.screen = _Screen()
-        self.expiration_ns = 0
+@dataclass(frozen=True)
+class Closed:
+    """The add-device window closed before a device was added; `detail` says why."""
 
-    def start(self) -> None:
-        self.screen.next()
-        self.env.show(auth_screens.render_busy("Opening the add-device window…"), {})
-        self.env.spawn(self._open())
+    detail: str
 
-    async def _client(self) -> IIClient:
-        return await self.env.ii(self.who.identity)
 
-    async def _open(self) -> None:
-        link = AddDeviceLink(registration_id=registration_id(self.env.random(5)))
+# -- screens of the signed-in device ---------------------------------------------------------------
+
+
+def offer_screen(url: str, classic: str, qr: Markup, remaining: Callable[[], int]) -> Screen:
+    return Screen(screens.render_offer(url, classic, qr, remaining()), ("cancel",),
+                  live={COUNTDOWN: lambda: screens.countdown(remaining())})
+
+
+def verify_screen(alias: str, remaining: Callable[[], int], message: Optional[str] = None) -> Screen:
+    return Screen(screens.render_verify(alias, remaining(), message), ("verify", "cancel"), reads=(CODE_INPUT,),
+                  live={COUNTDOWN: lambda: screens.countdown(remaining())})
+
+
+def closed_screen(detail: str) -> Screen:
+    return Screen(screens.render_closed(detail), ("retry", "back"))
+
+
+# -- the signed-in device --------------------------------------------------------------------------
+
+
+async def add_from_another_device(env: Env, ui: Ui, who: SignedIn) -> Back:
+    """Open the window, show the link, wait for a device, confirm its code; "Start again" after the
+    window closed opens a new one."""
+    while True:
+        outcome = await one_window(env, ui, who)
+        if not isinstance(outcome, Closed):
+            return outcome
+        click = await ui.ask(closed_screen(outcome.detail))
+        if click.action == "back":
+            return Back()
+
+
+async def one_window(env: Env, ui: Ui, who: SignedIn) -> "Back | Closed":
+    ui.show(busy_screen("Opening the add-device window…"))
+    link = AddDeviceLink(registration_id=registration_id(env.random(5)))
+    try:
+        client = await env.ii(who.identity)
+        expiration_ns = await client.registration_mode_enter(who.anchor, link.registration_id)
+        await env.load_qr()
+    except AppError as exc:  # a refusal, or the QR library did not load
+        return Back(str(exc), error=True)
+    from app.qr import qr_svg
+
+    def remaining() -> int:
+        return expiration_ns - env.now_ns()
+
+    url = link.url(env.origin)
+    classic = AddDeviceLink(anchor=who.anchor).url(env.origin)
+    answer = await ui.ask(offer_screen(url, classic, qr_svg(url, label="QR code of the add-device link"), remaining),
+                          until=device_waiting(env, client, who.anchor))
+    if isinstance(answer, Click):
+        return await close_window(env, ui, client, who)
+    if answer is None:
+        return Closed(TIMED_OUT)
+    return await confirm_code(env, ui, client, who, answer, remaining)
+
+
+async def device_waiting(env: Env, client: IIClient, anchor: int) -> Optional[Device]:
+    """The device waiting for its code, once there is one; None when the window closed first."""
+    while True:
+        await env.sleep(POLL_S)
         try:
-            client = await self._client()
-            self.expiration_ns = await client.registration_mode_enter(self.who.anchor, link.registration_id)
-            await self.env.load_qr()
-        except (ICError, DeviceError, RuntimeError) as exc:
-            self.back(explain(exc), error=True)
-            return
-        from app.qr import qr_svg
+            registration = (await client.anchor_info(anchor)).registration
+        except CanisterError:
+            continue  # a lost poll is retried; the countdown shows how long is left
+        if registration is None:
+            return None
+        if registration.device is not None:
+            return registration.device
 
-        url = link.url(self.env.origin)
-        classic = AddDeviceLink(anchor=self.who.anchor).url(self.env.origin)
-        generation = self.screen.next()
-        self.env.show(screens.render_offer(url, classic, qr_svg(url, label="QR code of the add-device link"),
-                                           self._remaining()), {"cancel": lambda _e: self._cancel()})
-        self.env.spawn(self._tick(generation))
-        self.env.spawn(self._watch(generation, client))
 
-    def _remaining(self) -> int:
-        return self.expiration_ns - self.env.now_ns()
-
-    async def _tick(self, generation: int) -> None:
-        while self.screen.current(generation) and self._remaining() > 0:
-            self.env.set_text("[data-role=countdown]", screens.countdown(self._remaining()))
-            await asyncio.sleep(1)
-
-    async def _watch(self, generation: int, client: IIClient) -> None:
-        while self.screen.current(generation):
-            await asyncio.sleep(POLL_S)
-            if not self.screen.current(generation):
-                return
-            try:
-                registration = (await client.anchor_info(self.who.anchor)).registration
-            except ICError:
-                continue  # a lost poll is retried; the countdown shows how long is left
-            if not self.screen.current(generation):
-                return
-            if registration is None:
-                self._closed("The 15 minutes to add a device have passed.")
-                return
-            if registration.device is not None:
-                self._verify(registration.device)
-                return
-
-    def _verify(self, device: Device, message: Optional[str] = None) -> None:
-        generation = self.screen.next()
-
-        def confirm(_e) -> None:
-            code = self.env.input_value("#tentativeDeviceCode").strip()
-            if not (len(code) == 6 and code.isdigit()):
-                self._verify(device, "The code has 6 digits.")
-                return
-            self.screen.next()
-            self.env.show(auth_screens.render_busy("Confirming…"), {})
-            self.env.spawn(self._confirm(device, code))
-
-        self.env.show(screens.render_verify(device.alias, self._remaining(), message),
-                      {"verify": confirm, "cancel": lambda _e: self._cancel()})
-        self.env.spawn(self._tick(generation))
-
-    async def _confirm(self, device: Device, code: str) -> None:
+async def confirm_code(env: Env, ui: Ui, client: IIClient, who: SignedIn, device: Device,
+                       remaining: Callable[[], int]) -> "Back | Closed":
+    message = None
+    while True:
+        click = await ui.ask(verify_screen(device.alias, remaining, message))
+        if click.action == "cancel":
+            return await close_window(env, ui, client, who)
+        code = click.text(CODE_INPUT).strip()
+        if not (len(code) == 6 and code.isdigit()):
+            message = "The code has 6 digits."
+            continue
+        ui.show(busy_screen("Confirming…"))
         try:
-            await (await self._client()).authn_method_confirm(self.who.anchor, code)
+            await client.authn_method_confirm(who.anchor, code)
         except DeviceError as exc:
             if exc.retries_left:
-                self._verify(device, f"That code is not right. {exc.retries_left} "
-                                     f"attempt{'s' if exc.retries_left > 1 else ''} left.")
-            elif exc.retries_left == 0:
-                self._closed("That code was not right three times, so the device was not added.")
-            else:
-                self._closed(str(exc))
-            return
-        except ICError as exc:
-            self._verify(device, explain(exc))
-            return
-        self.back(f"“{device.alias}” was added.")
-
-    def _closed(self, detail: str) -> None:
-        self.screen.next()
-        self.env.show(screens.render_closed(detail), {"retry": lambda _e: self.start(),
-                                                      "back": lambda _e: self.back()})
-
-    def _cancel(self) -> None:
-        self.screen.next()
-        self.env.show(auth_screens.render_busy("Closing the add-device window…"), {})
-
-        async def close() -> None:
-            try:
-                await (await self._client()).registration_mode_exit(self.who.anchor)
-            except (ICError, DeviceError):
-                pass  # the window closes by itself after 15 minutes
-            self.back()
-
-        self.env.spawn(close())
-
-
-class NewDevice:
-    """This device, opened through an add-device link."""
-
-    def __init__(self, env: Env, link: AddDeviceLink, done: Callable[[SignedIn], None], home: Callable[[], None]):
-        self.env, self.link, self.done, self.home = env, link, done, home
-        self.screen = _Screen()
-        self.anchor: Optional[int] = None
-
-    def start(self) -> None:
-        if self.link.registration_id is not None and not valid_registration_id(self.link.registration_id):
-            self._problem("The link is incomplete or damaged: its code must be 5 letters or digits.")
-            return
-        if self.link.registration_id is None and (self.link.anchor is None or self.link.anchor < 0):
-            self._problem("The link is incomplete or damaged: it has no identity number.")
-            return
-        self.env.show(auth_screens.render_busy("Reading the link…"), {})
-        self.env.spawn(self._resolve())
-
-    async def _resolve(self) -> None:
-        if self.link.registration_id is not None:
-            try:
-                self.anchor = await (await self.env.ii()).lookup_registration_id(self.link.registration_id)
-            except ICError as exc:
-                self._problem(explain(exc))
-                return
-            if self.anchor is None:
-                self._problem("This link has expired or was cancelled. On your signed-in device, start adding a "
-                              "device again and use the new link.")
-                return
-        else:
-            self.anchor = self.link.anchor
-        self._ask(None, "This device")
-
-    def _problem(self, detail: str) -> None:
-        self.env.show(screens.render_link_problem(detail), {"home": lambda _e: self.home()})
-
-    def _ask(self, message: Optional[str], value: str) -> None:
-        self.env.show(screens.render_join(self.anchor, value, message),
-                      {"join": self._create, "back": lambda _e: self.home()})
-
-    def _create(self, _event) -> None:
-        """In the click: the passkey prompt starts before anything is awaited."""
-        raw, alias, problem = read_alias(self.env)
-        if alias is None:
-            self._ask(problem, raw)
-            return
-        new = start_new_passkey(self.env, alias, f"Identity {self.anchor}")
-        self.env.show(auth_screens.render_busy("Creating this device's passkey…"), {})
-        self.env.spawn(self._created(new))
-
-    async def _created(self, new: NewPasskey) -> None:
-        try:
-            device = await finish_new_passkey(self.env, new)
-        except PasskeyError as exc:
-            self._ask(str(exc), new.alias)
-            return
-        await self._propose(device)
-
-    async def _propose(self, device: Device) -> None:
-        try:
-            client = await self.env.ii()
-            if self.link.registration_id is not None:
-                code, expiration = await client.authn_method_register(self.anchor, device)
-            else:
-                code, expiration = await client.add_tentative_device(self.anchor, device)
-        except DeviceError as exc:
-            self._problem(str(exc))
-            return
-        except ICError as exc:
-            self._ask(explain(exc), device.alias)
-            return
-        generation = self.screen.next()
-        self.env.show(screens.render_code(self.anchor, code, expiration - self.env.now_ns()), {})
-        self.env.spawn(self._wait(generation, client, device, expiration))
-
-    async def _wait(self, generation: int, client: IIClient, device: Device, expiration: int) -> None:
-        while self.screen.current(generation):
-            remaining = expiration - self.env.now_ns()
-            self.env.set_text("[data-role=countdown]", screens.countdown(remaining))
-            if remaining <= 0:
-                self._problem("The other device did not confirm in time. Start again from your signed-in device.")
-                return
-            await asyncio.sleep(1)
-            try:
-                credentials = await client.credentials(self.anchor)
-            except ICError:
+                message = f"That code is not right. {exc.retries_left} attempt{'s' if exc.retries_left > 1 else ''} left."
                 continue
-            if any(c.credential_id == device.credential_id for c in credentials):
-                self._joined()
-                return
+            return Closed(THREE_WRONG if exc.retries_left == 0 else str(exc))
+        except CanisterError as exc:
+            message = str(exc)
+            continue
+        return Back(f"“{device.alias}” was added.")
 
-    def _joined(self) -> None:
-        self.screen.next()
-        authenticator = Authenticator(self.env, self._signed_in, self.home)
 
-        async def prepare() -> None:
-            await authenticator.prepare(remembered=(self.anchor,))
-            self.env.show(screens.render_joined(self.anchor),
-                          {"sign-in": lambda _e: authenticator.sign_in(self.anchor)})
+async def close_window(env: Env, ui: Ui, client: IIClient, who: SignedIn) -> Back:
+    ui.show(busy_screen("Closing the add-device window…"))
+    try:
+        await client.registration_mode_exit(who.anchor)
+    except CanisterError:
+        pass  # the window closes by itself after 15 minutes
+    return Back()
 
-        self.env.show(auth_screens.render_busy("Getting ready to sign in…"), {})
-        self.env.spawn(prepare())
 
-    async def _signed_in(self, who: SignedIn) -> None:
-        self.done(who)
+# -- the new device --------------------------------------------------------------------------------
+
+
+EXPIRED = ("This link has expired or was cancelled. On your signed-in device, start adding a device again "
+           "and use the new link.")
+NOT_IN_TIME = "The other device did not confirm in time. Start again from your signed-in device."
+
+
+def link_problem(link: AddDeviceLink) -> Optional[str]:
+    """What is wrong with the link itself, before asking the canister."""
+    if link.registration_id is not None and not valid_registration_id(link.registration_id):
+        return "The link is incomplete or damaged: its code must be 5 letters or digits."
+    if link.registration_id is None and (link.anchor is None or link.anchor < 0):
+        return "The link is incomplete or damaged: it has no identity number."
+    return None
+
+
+def link_problem_screen(detail: str) -> Screen:
+    return Screen(screens.render_link_problem(detail), ("home",))
+
+
+def join_screen(anchor: int, value: str, message: Optional[str], start) -> Screen:
+    return Screen(screens.render_join(anchor, value, message), ("join", "back"), reads=(ALIAS_INPUT,),
+                  starts={"join": start})
+
+
+def code_screen(anchor: int, code: str, remaining: Callable[[], int]) -> Screen:
+    return Screen(screens.render_code(anchor, code, remaining()), live={COUNTDOWN: lambda: screens.countdown(remaining())})
+
+
+async def join(env: Env, ui: Ui, link: AddDeviceLink) -> Optional[int]:
+    """This device, opened through an add-device link: its passkey proposed, shown its code, and
+    added once the signed-in device confirms. The identity it joined, or None (go home)."""
+    problem, anchor = link_problem(link), link.anchor
+    if problem is None and link.registration_id is not None:
+        ui.show(busy_screen("Reading the link…"))
+        try:
+            anchor = await (await env.ii()).lookup_registration_id(link.registration_id)
+        except CanisterError as exc:
+            problem = str(exc)
+        else:
+            problem = EXPIRED if anchor is None else None
+    if problem is not None:
+        await ui.ask(link_problem_screen(problem))
+        return None
+    start = start_named_passkey(env, ALIAS_INPUT, f"Identity {anchor}")
+    value, message = "This device", None
+    while True:
+        device = await named_passkey(env, ui, lambda v, m, s: join_screen(anchor, v, m, s), start, value, message,
+                                     busy="Creating this device's passkey…")
+        if device is None:
+            return None
+        try:
+            client = await env.ii()
+            if link.registration_id is not None:
+                code, expiration_ns = await client.authn_method_register(anchor, device)
+            else:
+                code, expiration_ns = await client.add_tentative_device(anchor, device)
+        except DeviceError as exc:
+            await ui.ask(link_problem_screen(str(exc)))
+            return None
+        except CanisterError as exc:
+            value, message = device.alias, str(exc)
+            continue
+
+        def remaining() -> int:
+            return expiration_ns - env.now_ns()
+
+        if await ui.ask(code_screen(anchor, code, remaining), until=added(env, client, anchor, device, remaining)):
+            return anchor
+        await ui.ask(link_problem_screen(NOT_IN_TIME))
+        return None
+
+
+async def added(env: Env, client: IIClient, anchor: int, device: Device, remaining: Callable[[], int]) -> bool:
+    """True once `device` is one of the identity's; False when the window ran out first."""
+    while remaining() > 0:
+        await env.sleep(1)
+        try:
+            credentials = await client.credentials(anchor)
+        except CanisterError:
+            continue
+        if any(c.credential_id == device.credential_id for c in credentials):
+            return True
+    return False
+
+
+async def sign_in_joined(env: Env, ui: Ui, anchor: int) -> Optional[SignedIn]:
+    """The device is part of the identity: sign in with its new passkey (a click starts the prompt)."""
+    keyring = Keyring(env)
+    keyring.begin(remembered=(anchor,))
+    if not await keyring.ready(ui, "Getting ready to sign in…"):
+        return None
+    while True:
+        click = await ui.ask(Screen(screens.render_joined(anchor), ("sign-in",),
+                                    starts={"sign-in": lambda _values: keyring.start_sign_in(anchor)}))
+        who = await sign_in_started(env, ui, keyring, click.started)
+        if who is not None:
+            return who

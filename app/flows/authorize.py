@@ -1,25 +1,31 @@
 """The authorize flow: a dapp opened this page to get a delegation (DESIGN section 4).
 
 The protocol decisions live in `app.protocol.AuthorizeSession` (pure); this module executes its
-effects through an `AuthorizePort` and connects it to signing in and to the II canister.
+effects through an `AuthorizePort` and connects it to signing in and to the II canister. Once a
+request is valid, `choose` awaits the request screen (a remembered identity, create, use another,
+lost access, forget one on this device) until someone is signed in; `autoSelectionPrincipal`
+starts the preselected identity's passkey prompt at once, as the classic II did.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Optional
+from typing import TYPE_CHECKING, Awaitable, Callable, Optional
 
-from ic.errors import ICError
-
+from app.canister.errors import CanisterError
 from app.flows.env import Env
 from app.protocol import (
     AuthorizationResult, AuthorizeSession, CancelTimer, FetchAlternativeOrigins, IncomingMessage,
     PostMessage, ResolveCanisterId, ShowCompleted, ShowFailure, ShowRequest, StartTimer,
 )
 from app.protocol.alternative_origins import AlternativeOriginsResponse
-from app.remembered import STORAGE_KEY, anchor_for_principal, parse_remembered, remember, serialize_remembered
-from app.ui import auth as auth_screens
+from app.remembered import (STORAGE_KEY, anchor_for_principal, forget, names, parse_remembered, remember,
+                             serialize_remembered)
 from app.ui import authorize as screens
+from app.ui.screen import Click, Screen, busy_screen
+
+if TYPE_CHECKING:  # imported on first use: `authorize-ready` goes out before the sign-in code loads
+    from app.flows.authenticate import SignedIn
 
 
 @dataclass
@@ -37,20 +43,21 @@ class AuthorizeFlow:
     def __init__(self, env: Env, port: AuthorizePort):
         self.env, self.port = env, port
         self.session = AuthorizeSession(env.origin)
-        self._authenticator = None
+        self._keyring = None
         self.request = None
+        self._auto_selected = False  # the preselected identity's prompt starts once, by itself
 
     @property
-    def authenticator(self):
+    def keyring(self):
         """Imported on first use: `authorize-ready` goes out before the sign-in code loads."""
-        if self._authenticator is None:
-            from app.flows.authenticate import Authenticator
+        if self._keyring is None:
+            from app.flows.authenticate import Keyring
 
-            self._authenticator = Authenticator(self.env, self._signed_in, self._show_request)
-        return self._authenticator
+            self._keyring = Keyring(self.env)
+        return self._keyring
 
     def start(self) -> None:
-        self.env.show(auth_screens.render_busy("Waiting for the dapp's request…"), {})
+        self.env.ui.show(busy_screen("Waiting for the dapp's request…"))
         self.port.listen(lambda message: self.apply(self.session.on_message(message)))
         self.apply(self.session.start(has_opener=self.port.has_opener()))
 
@@ -62,9 +69,9 @@ class AuthorizeFlow:
                 self.request = effect.request
                 self.env.spawn(self._prepare_and_show())
             elif isinstance(effect, ShowFailure):
-                self.env.show(screens.render_failure(effect.title, effect.detail), {})
+                self.env.ui.show(Screen(screens.render_failure(effect.title, effect.detail)))
             elif isinstance(effect, ShowCompleted):
-                self.env.show(screens.render_completed(effect.origin), {})
+                self.env.ui.show(Screen(screens.render_completed(effect.origin)))
             elif isinstance(effect, StartTimer):
                 name = effect.name
                 self.port.start_timer(name, effect.ms, lambda: self.apply(self.session.on_timer(name)))
@@ -87,13 +94,15 @@ class AuthorizeFlow:
         return tuple(a.number for a in parse_remembered(self.env.load(STORAGE_KEY)).anchors)
 
     async def _prepare_and_show(self) -> None:
-        self.env.show(auth_screens.render_busy("Preparing…"), {})
+        self.env.ui.show(busy_screen("Preparing…"))
         try:
-            await self.authenticator.prepare(self._remembered())
-        except ICError as exc:
-            self.apply(self.session.on_delegation_failed(f"Internet Identity could not be reached: {exc}"))
+            await self.keyring.begin(self._remembered())
+        except CanisterError as exc:
+            self.apply(self.session.on_delegation_failed(str(exc)))
             return
-        self._show_request()
+        who = await self.choose()
+        if who is not None:
+            await self._signed_in(who)
 
     def _preselected(self) -> int | None:
         """The remembered identity behind the dapp's `autoSelectionPrincipal`, if any."""
@@ -103,36 +112,66 @@ class AuthorizeFlow:
         return anchor_for_principal(parse_remembered(self.env.load(STORAGE_KEY)),
                                     self.request.frontend_origin, wanted.to_text())
 
-    def _show_request(self) -> None:
-        anchors = self._remembered()
-        preselected = self._preselected()
-        if preselected is not None:
-            anchors = (preselected, *[a for a in anchors if a != preselected])
-        handlers = {
-            "register": self.authenticator.start_register,
-            "login": self.authenticator.show_sign_in,
-            "cancel": lambda _e: self.apply(self.session.on_user_cancel()),
-            "recover": self._recover,
-        }
+    def request_screen(self, remembered, anchors: tuple[int, ...], preselected: Optional[int]) -> Screen:
+        from app.flows.authenticate import start_register, start_sign_in
+
+        keyring = self.keyring
+        starts = {"register": lambda _values: start_register(self.env)}
         for anchor in anchors:
-            handlers[f"pick-{anchor}"] = (lambda a: lambda _e: self.authenticator.sign_in(a))(anchor)
-        self.env.show(screens.render_request(self.request.request_origin, self.request.derivation_origin, anchors,
-                                             preselected=preselected), handlers)
+            starts[f"pick-{anchor}"] = (lambda a: lambda _values: keyring.start_sign_in(a))(anchor)
+        actions = ("register", "login", "cancel", "recover",
+                   *(f"{verb}-{a}" for a in anchors for verb in ("pick", "forget")))
+        return Screen(screens.render_request(self.request.request_origin, self.request.derivation_origin, anchors,
+                                             preselected=preselected, names=names(remembered)),
+                      actions, starts=starts)
 
-    def _recover(self, event) -> None:
-        """Lost access: recover the identity, then authorize with it."""
-        from app.flows.recovery import Recover
+    async def choose(self) -> Optional[SignedIn]:
+        """The request screen until someone is signed in (None: cancelled, the session answered)."""
+        from app.flows.authenticate import create_identity, sign_in_started, use_existing
+        from app.flows.recovery import recover
 
-        Recover(self.env, done=lambda who: self.env.spawn(self._signed_in(who)), back=self._show_request).start(event)
+        env, ui, keyring = self.env, self.env.ui, self.keyring
+        while True:
+            remembered = parse_remembered(env.load(STORAGE_KEY))
+            anchors = tuple(a.number for a in remembered.anchors)
+            preselected = self._preselected()
+            if preselected is not None:
+                anchors = (preselected, *[a for a in anchors if a != preselected])
+            if preselected is not None and not self._auto_selected and not env.config.dummy_auth:
+                # As the classic II did: the dapp named this identity, so its passkey prompt starts
+                # at once (a browser that wants a click first refuses it; then one picks by hand).
+                self._auto_selected = True
+                ui.show(self.request_screen(remembered, anchors, preselected))
+                click = Click(f"pick-{preselected}", started=keyring.start_sign_in(preselected))
+            else:
+                click = await ui.ask(self.request_screen(remembered, anchors, preselected))
+            verb, _, anchor = click.action.partition("-")
+            if click.action == "cancel":
+                self.apply(self.session.on_user_cancel())
+                return None
+            if verb == "forget":  # on this device only: the canister keeps the identity
+                if remembered.writable:
+                    env.save(STORAGE_KEY, serialize_remembered(forget(remembered, int(anchor))))
+                continue
+            if click.action == "register":
+                who = await create_identity(env, ui, click.started, keyring.session_key)
+            elif click.action == "login":
+                who = await use_existing(env, ui, keyring.session_key, keyring.credentials)
+            elif click.action == "recover":
+                who = await recover(env, ui)
+            else:
+                who = await sign_in_started(env, ui, keyring, click.started)
+            if who is not None:
+                return who
 
     async def _signed_in(self, signed_in) -> None:
         request = self.request
-        self.env.show(auth_screens.render_busy(f"Signing in to {request.request_origin}…"), {})
+        self.env.ui.show(busy_screen(f"Signing in to {request.request_origin}…"))
         try:
             client = await self.env.ii(signed_in.identity)
             chain = await client.delegation(signed_in.anchor, request.frontend_origin,
                                             request.session_public_key, request.max_time_to_live_ns)
-        except (ICError, RuntimeError) as exc:
+        except CanisterError as exc:
             self.apply(self.session.on_delegation_failed(str(exc)))
             return
         effects = self.session.on_authenticated(AuthorizationResult(chain, signed_in.authn_method))

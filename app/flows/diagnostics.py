@@ -13,7 +13,7 @@ from typing import Any, Awaitable, Callable
 
 from ic.webauthn import encode_webauthn_signature, parse_attestation_object, parse_client_data
 
-from app.passkeys import Assertion, CreationOptions, NewCredential, RequestOptions
+from app.passkeys import Assertion, CreationOptions, NewCredential, PasskeyError, PasskeyFailure, RequestOptions
 
 StartCreate = Callable[[CreationOptions], Awaitable[NewCredential]]
 StartGet = Callable[[RequestOptions], Awaitable[Assertion]]
@@ -34,7 +34,7 @@ async def _finish(pending: Awaitable[NewCredential], create_challenge: bytes, rp
     attestation = parse_attestation_object(created.attestation_object)
     credential = attestation.auth_data.attested_credential
     if credential is None:
-        raise ValueError("the authenticator returned no credential public key")
+        raise PasskeyError(PasskeyFailure.OTHER, "the authenticator returned no credential public key")
     create_client = parse_client_data(created.client_data_json)
 
     challenge = random(32)

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Optional, Protocol
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, Protocol
 
 from app.config import AppConfig
 from app.passkeys import Assertion, CreationOptions, NewCredential, RequestOptions
+from app.ui.screen import Ui
 
 if TYPE_CHECKING:  # imported lazily: the authorize popup answers the dapp before loading them
     from ic.agent import Agent, Identity, Transport
 
     from app.canister.client import IIClient
-
-Handlers = dict[str, Callable[[Any], None]]
 
 
 class SessionKey(Protocol):
@@ -31,7 +28,7 @@ class SessionKey(Protocol):
 @dataclass
 class Env:
     config: AppConfig
-    show: Callable[[str, Handlers], None]          # render a screen with its click handlers
+    ui: Ui                                          # the screens the flows show and await (app.ui.screen)
     spawn: Callable[[Awaitable[Any]], None]         # run a coroutine in the background
     transport: "Transport"
     bls_verify: Callable[[bytes, bytes, bytes], bool]
@@ -44,11 +41,9 @@ class Env:
     origin: str
     load: Callable[[str], Optional[str]]
     save: Callable[[str, str], None]
-    input_value: Callable[[str], str]               # the value of an <input> by CSS selector
-    is_checked: Callable[[str], bool]               # whether a checkbox by CSS selector is ticked
     copy_text: Callable[[str], None]                # to the clipboard
-    set_text: Callable[[str, str], None]            # update one element's text (a countdown)
     load_qr: Callable[[], Awaitable[None]]          # makes the vendored QR library importable
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # the clock's other half (polling)
     _root_key: Optional[bytes] = field(default=None, repr=False)
     _root_key_lock: Optional[asyncio.Lock] = field(default=None, repr=False)
 
@@ -57,8 +52,15 @@ class Env:
         from ic.agent import Agent, AnonymousIdentity
 
         if self.config.fetch_root_key and self._root_key is None:
+            from ic.errors import ICError
+
+            from app.canister.errors import refusal
+
             probe = Agent(self.transport, fetch_root_key=True, bls_verify=self.bls_verify, clock_ns=self.now_ns)
-            self._root_key = await probe.fetch_root_key()
+            try:
+                self._root_key = await probe.fetch_root_key()
+            except ICError as exc:
+                raise refusal(exc) from None
         return Agent(self.transport, identity or AnonymousIdentity(), root_key_der=self._root_key,
                      bls_verify=self.bls_verify, clock_ns=self.now_ns, random=self.random)
 

@@ -1,45 +1,40 @@
 """The manage page: the signed-in person's passkeys and recovery methods (issue 6, ii-facts §5, §6).
 
-Lists the identity's devices (`get_anchor_info`), renames (`update`), removes after the alias is
-typed back (`remove`; removing the device in use signs out; removing the last way in is warned
-about; a locked recovery phrase must be unlocked first), adds a passkey on this device (`add`) or
-on another device (`app.flows.add_device`), and hands the recovery methods to
-`app.flows.recovery`. Limits are checked before a passkey prompt; the canister's refusals are
-explained and change nothing.
+`manage(env, ui, who)` lists the identity's devices (`get_anchor_info`) until the person signs out;
+each choice on the page is a function that awaits its screens and returns what the page says
+next (`Back`) or `SignedOut`:
+
+- `rename` (`update`), `remove` after the alias is typed back (`remove`; removing the device in use
+  signs out; removing the last way in is warned about; a locked recovery phrase must be unlocked
+  first), `add_here`: a passkey on this device (`add`; the WebAuthn prompt starts inside the click);
+- the recovery methods (`app.flows.recovery_methods`) and adding a device from another device
+  (`app.flows.add_device.add_from_another_device`).
+
+Limits are checked before a passkey prompt; the canister's refusals (`app.canister.errors`) are
+shown as they are and change nothing.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Awaitable, Callable, Optional
 
-from ic.errors import ICError
-
-from app.canister.devices import MAX_DEVICES, MAX_PASSKEYS, AnchorInfo, Device, validate_alias
+from app.canister.client import IIClient
+from app.canister.devices import MAX_DEVICES, MAX_PASSKEYS, AliasError, AnchorInfo, Device, validate_alias
+from app.canister.errors import CanisterError
 from app.flows.authenticate import SignedIn
 from app.flows.env import Env
-from app.flows.new_passkey import NewPasskey, finish_new_passkey, read_alias, start_new_passkey
-from app.passkeys import PasskeyError, PasskeyFailure
-from app.ui import auth as auth_screens
+from app.flows.outcomes import Back, Outcome, SignedOut
+from app.flows import recovery_methods
+from app.flows.new_passkey import named_passkey, start_named_passkey
+from app.remembered import STORAGE_KEY, named, parse_remembered, serialize_remembered
 from app.ui import manage as screens
+from app.ui.screen import Screen, Ui, busy_screen, error_screen
 
-# What the canister's refusals (v1 traps) mean for the person.
-REFUSALS = (
-    ("could not be authenticated", "Your session has ended. Sign in again to manage your identity."),
-    ("already used", "This passkey is already used by an identity."),
-    ("limit", "This identity has as many devices as it can have. Remove one first."),
-    ("protected", "This recovery phrase is locked. Unlock it with the phrase first."),
-)
-
+ALIAS_INPUT = "#pickAliasInput"
+CONFIRM_ALIAS_INPUT = "#confirmRemoveDeviceAlias"
 ALREADY_HERE = ("This device already has a passkey of this identity. Add one on another device, or "
                 "with a security key.")
-
-
-def explain(exc: Exception) -> str:
-    detail = str(exc)
-    for needle, message in REFUSALS:
-        if needle in detail.lower():
-            return message
-    return f"Internet Identity could not do that: {detail}"
+LOCKED = "This recovery phrase is locked: unlock it (with the phrase) before removing it."
 
 
 def removal_warnings(info: AnchorInfo, device: Device, current: Optional[bytes]) -> list[str]:
@@ -64,163 +59,194 @@ def add_limit_problem(info: AnchorInfo) -> Optional[str]:
     return None
 
 
+def recovery_key_limit_problem(info: AnchorInfo) -> Optional[str]:
+    """Recovery keys count against devices, not passkeys."""
+    return add_limit_problem(info) if len(info.devices) >= MAX_DEVICES else None
+
+
 def next_passkey_alias(info: AnchorInfo) -> str:
     taken = {d.alias for d in info.devices}
     return next(f"Passkey {n}" for n in range(len(info.devices) + 1, MAX_DEVICES + 3) if f"Passkey {n}" not in taken)
 
 
-class Manage:
-    def __init__(self, env: Env, who: SignedIn, signed_out: Callable[[], None]):
-        self.env, self.who, self.signed_out = env, who, signed_out
-        self.info: Optional[AnchorInfo] = None
+# -- screens ---------------------------------------------------------------------------------------
 
-    # -- the page ------------------------------------------------------------------------------
 
-    def show(self, message: Optional[str] = None, *, error: bool = False) -> None:
-        self.env.show(auth_screens.render_busy("Loading your identity…"), {})
-        self.env.spawn(self._load(message, error))
+def page_screen(info: AnchorInfo, now_ns: int, who: SignedIn, message: Optional[str] = None,
+                error: bool = False, *, start_recovery_key: Optional[Callable] = None) -> Screen:
+    """The page; `start_recovery_key` runs inside the click on "Add a recovery security key"."""
+    actions = ["add-device", "add-recovery-key", "logout"]
+    if info.recovery_phrase is None:
+        actions.append("add-phrase")
+    for index, device in enumerate(info.devices):
+        actions.extend(f"{verb}-{index}" for verb in screens.device_actions(device))
+    starts = {"add-recovery-key": start_recovery_key} if start_recovery_key else {}
+    return Screen(screens.render_manage(info, now_ns, who.device_pubkey, message=message, error=error),
+                  tuple(actions), starts=starts)
 
-    async def _load(self, message: Optional[str], error: bool) -> None:
+
+def rename_screen(device: Device, message: Optional[str] = None) -> Screen:
+    return Screen(screens.render_alias("Rename", f"A new name for “{device.alias}”.", device.alias,
+                                       "rename", "Save", message), ("rename", "back"), reads=(ALIAS_INPUT,))
+
+
+def confirm_remove_screen(info: AnchorInfo, device: Device, who: SignedIn, message: Optional[str] = None) -> Screen:
+    return Screen(screens.render_confirm_remove(device, removal_warnings(info, device, who.device_pubkey), message),
+                  ("confirm-remove", "back"), reads=(CONFIRM_ALIAS_INPUT,))
+
+
+def add_choice_screen() -> Screen:
+    return Screen(screens.render_add_choice(), ("add-here", "add-other", "back"))
+
+
+def new_passkey_screen(value: str, message: Optional[str], start: Callable) -> Screen:
+    return Screen(screens.render_alias(
+        "Add a passkey on this device", "Give it a name you will recognise, such as the device's name.",
+        value, "create-passkey", "Create passkey", message),
+        ("create-passkey", "back"), reads=(ALIAS_INPUT,), starts={"create-passkey": start})
+
+
+def signed_out_screen(device: Device) -> Screen:
+    return Screen(screens.render_notice(
+        "Signed out", f"“{device.alias}” was removed. It was the device you signed in with, so you are "
+        "signed out."), ("continue",))
+
+
+# -- the page --------------------------------------------------------------------------------------
+
+
+async def manage(env: Env, ui: Ui, who: SignedIn) -> SignedOut:
+    """The manage page until the person signs out (or the identity can no longer be loaded)."""
+    outcome: Outcome = Back()
+    while isinstance(outcome, Back):
+        who = outcome.who or who
+        ui.show(busy_screen("Loading your identity…"))
         try:
-            client = await self.env.ii(self.who.identity)
-            self.info = await client.anchor_info(self.who.anchor)
-        except ICError as exc:
-            self.env.show(auth_screens.render_error("Could not load your identity", explain(exc),
-                                                    retry_label="Sign in again"),
-                          {"retry": lambda _e: self.signed_out()})
-            return
-        self._render(message, error)
+            info = await (await env.ii(who.identity)).anchor_info(who.anchor)
+        except CanisterError as exc:
+            await ui.ask(error_screen("Could not load your identity", str(exc), retry_label="Sign in again"))
+            return SignedOut()
+        remember_name(env, info)
+        outcome = await visit(env, ui, who, info, outcome.message, outcome.error)
+    return outcome
 
-    def _render(self, message: Optional[str] = None, error: bool = False) -> None:
-        info = self.info
-        handlers = {"add-device": lambda _e: self._add_choice(), "logout": lambda _e: self.signed_out(),
-                    "add-phrase": lambda e: self._recovery().add_phrase(e),
-                    "add-recovery-key": self._add_recovery_key}
-        for index, device in enumerate(info.devices):
-            handlers[f"rename-{index}"] = (lambda d: lambda _e: self._rename(d))(device)
-            handlers[f"remove-{index}"] = (lambda d: lambda _e: self._confirm_remove(d))(device)
-            handlers[f"protect-{index}"] = (lambda d: lambda _e: self._recovery().protect(d))(device)
-            handlers[f"unprotect-{index}"] = (lambda d: lambda _e: self._recovery().unprotect(d))(device)
-            handlers[f"reset-{index}"] = (lambda d: lambda _e: self._recovery().reset(d))(device)
-        self.env.show(screens.render_manage(info, self.env.now_ns(), self.who.device_pubkey,
-                                            message=message, error=error), handlers)
 
-    def _recovery(self):
-        from app.flows.recovery import RecoverySetup
+async def visit(env: Env, ui: Ui, who: SignedIn, info: AnchorInfo, message: Optional[str],
+                error: bool) -> Outcome:
+    """The loaded page: one choice carried out (a choice taken back shows the page again)."""
+    def start_recovery_key(_values) -> object:
+        return None if recovery_key_limit_problem(info) else recovery_methods.start_security_key(env, who, info)
 
-        return RecoverySetup(self.env, self.who, back=self.show, info=self.info)
+    while True:
+        click = await ui.ask(page_screen(info, env.now_ns(), who, message, error,
+                                         start_recovery_key=start_recovery_key))
+        limit = {"add-device": add_limit_problem, "add-recovery-key": recovery_key_limit_problem}.get(click.action)
+        message = limit(info) if limit else None
+        error = message is not None
+        if message is None:
+            outcome = await choice(env, ui, who, info, click.action, click.started)
+            if outcome is not None:
+                return outcome
 
-    def _add_recovery_key(self, event) -> None:
-        if len(self.info.devices) >= MAX_DEVICES:  # recovery keys count against devices, not passkeys
-            self._render(add_limit_problem(self.info), error=True)
-            return
-        self._recovery().add_security_key(event)
 
-    # -- rename --------------------------------------------------------------------------------
+async def choice(env: Env, ui: Ui, who: SignedIn, info: AnchorInfo, action: str, started) -> Optional[Outcome]:
+    """What `action` on the page leads to; None: back to the page as it was."""
+    if action == "logout":
+        return SignedOut()
+    if action == "add-device":
+        return await add_passkey(env, ui, who, info)
+    if action == "add-phrase":
+        return await recovery_methods.add_phrase(env, ui, who)
+    if action == "add-recovery-key":
+        return await recovery_methods.add_security_key(env, ui, who, started)
+    verb, _, index = action.rpartition("-")
+    device = info.devices[int(index)]
+    if verb == "rename":
+        return await rename(env, ui, who, device)
+    if verb == "remove":
+        return await remove(env, ui, who, info, device)
+    if verb in ("protect", "unprotect"):
+        return await recovery_methods.set_protection(env, ui, who, device, protected=verb == "protect")
+    if verb == "reset":
+        return await recovery_methods.reset(env, ui, who, device)
+    raise ValueError(f"the manage page has no action {action!r}")
 
-    def _rename(self, device: Device, message: Optional[str] = None) -> None:
-        def submit(_e) -> None:
-            try:
-                alias = validate_alias(self.env.input_value("#pickAliasInput"))
-            except ValueError as exc:
-                self._rename(device, str(exc))
-                return
-            self._busy_then(self._write(lambda c: c.update_device(self.who.anchor, device.renamed(alias)),
-                                        f"Renamed to “{alias}”."), "Renaming…")
 
-        self.env.show(screens.render_alias("Rename", f"A new name for “{device.alias}”.", device.alias,
-                                           "rename", "Save", message),
-                      {"rename": submit, "back": lambda _e: self._render()})
+async def write(env: Env, ui: Ui, who: SignedIn, busy: str, change: Callable[[IIClient], Awaitable[None]],
+                done: str) -> Back:
+    """One change with the signed-in identity; the page then says what happened."""
+    ui.show(busy_screen(busy))
+    try:
+        await change(await env.ii(who.identity))
+    except CanisterError as exc:
+        return Back(str(exc), error=True)
+    return Back(done)
 
-    # -- remove --------------------------------------------------------------------------------
 
-    def _confirm_remove(self, device: Device, message: Optional[str] = None) -> None:
-        if device.is_recovery_phrase and device.is_protected:
-            self._render("This recovery phrase is locked: unlock it (with the phrase) before removing it.",
-                         error=True)
-            return
+def remember_name(env: Env, info: AnchorInfo) -> None:
+    """A remembered identity shows its name where the canister has one: keep it up to date."""
+    current = parse_remembered(env.load(STORAGE_KEY))
+    entry = next((a for a in current.anchors if a.number == info.anchor), None)
+    if current.writable and entry is not None and entry.name != (info.name or None):
+        env.save(STORAGE_KEY, serialize_remembered(named(current, info.anchor, info.name)))
 
-        def confirm(_e) -> None:
-            typed = " ".join(self.env.input_value("#confirmRemoveDeviceAlias").split())
-            if typed != device.alias:
-                self._confirm_remove(device, "The name you typed does not match. Nothing was removed.")
-                return
-            self.env.show(auth_screens.render_busy(f"Removing “{device.alias}”…"), {})
-            self.env.spawn(self._remove(device))
 
-        self.env.show(screens.render_confirm_remove(device, removal_warnings(self.info, device, self.who.device_pubkey),
-                                                    message),
-                      {"confirm-remove": confirm, "back": lambda _e: self._render()})
+# -- the choices -----------------------------------------------------------------------------------
 
-    async def _remove(self, device: Device) -> None:
+
+async def rename(env: Env, ui: Ui, who: SignedIn, device: Device) -> Optional[Back]:
+    message = None
+    while True:
+        click = await ui.ask(rename_screen(device, message))
+        if click.action == "back":
+            return None
         try:
-            client = await self.env.ii(self.who.identity)
-            await client.remove_device(self.who.anchor, device.pubkey)
-        except ICError as exc:
-            self.show(explain(exc), error=True)
-            return
-        if device.pubkey == self.who.device_pubkey:
-            self.env.show(screens.render_notice(
-                "Signed out", f"“{device.alias}” was removed. It was the device you signed in with, so you are "
-                "signed out."), {"continue": lambda _e: self.signed_out()})
-            return
-        self.show(f"“{device.alias}” was removed.")
+            alias = validate_alias(click.text(ALIAS_INPUT))
+        except AliasError as exc:
+            message = str(exc)
+            continue
+        return await write(env, ui, who, "Renaming…",
+                           lambda client: client.update_device(who.anchor, device.renamed(alias)),
+                           f"Renamed to “{alias}”.")
 
-    # -- add a passkey -------------------------------------------------------------------------
 
-    def _add_choice(self) -> None:
-        problem = add_limit_problem(self.info)
-        if problem:
-            self._render(problem, error=True)
-            return
-        self.env.show(screens.render_add_choice(), {
-            "add-here": lambda _e: self._name_new_passkey(),
-            "add-other": lambda _e: self._add_other(),
-            "back": lambda _e: self._render(),
-        })
+async def remove(env: Env, ui: Ui, who: SignedIn, info: AnchorInfo, device: Device) -> Optional[Outcome]:
+    if device.is_recovery_phrase and device.is_protected:
+        return Back(LOCKED, error=True)
+    message = None
+    while True:
+        click = await ui.ask(confirm_remove_screen(info, device, who, message))
+        if click.action == "back":
+            return None
+        if " ".join(click.text(CONFIRM_ALIAS_INPUT).split()) != device.alias:
+            message = "The name you typed does not match; the device is kept. Type its name exactly."
+            continue
+        outcome = await write(env, ui, who, f"Removing “{device.alias}”…",
+                              lambda client: client.remove_device(who.anchor, device.pubkey),
+                              f"“{device.alias}” was removed.")
+        if outcome.error or device.pubkey != who.device_pubkey:
+            return outcome
+        await ui.ask(signed_out_screen(device))
+        return SignedOut()
 
-    def _add_other(self) -> None:
-        from app.flows.add_device import AddFromAnotherDevice
 
-        AddFromAnotherDevice(self.env, self.who, back=self.show).start()
+async def add_passkey(env: Env, ui: Ui, who: SignedIn, info: AnchorInfo) -> Optional[Outcome]:
+    from app.flows.add_device import add_from_another_device
 
-    def _name_new_passkey(self, message: Optional[str] = None, value: Optional[str] = None) -> None:
-        self.env.show(screens.render_alias(
-            "Add a passkey on this device", "Give it a name you will recognise, such as the device's name.",
-            value if value is not None else next_passkey_alias(self.info), "create-passkey", "Create passkey",
-            message), {"create-passkey": self._create_passkey, "back": lambda _e: self._render()})
+    click = await ui.ask(add_choice_screen())
+    if click.action == "back":
+        return None
+    if click.action == "add-other":
+        return await add_from_another_device(env, ui, who)
+    return await add_here(env, ui, who, info)
 
-    def _create_passkey(self, _event) -> None:
-        """The click that creates the passkey: the WebAuthn call comes first (user activation)."""
-        raw, alias, problem = read_alias(self.env)
-        if alias is None:
-            self._name_new_passkey(problem, raw)
-            return
-        new = start_new_passkey(self.env, alias, f"Identity {self.who.anchor}",
-                                tuple(d.credential_id for d in self.info.devices if d.credential_id))
-        self._busy_then(self._add_created(new), "Creating your passkey…")
 
-    async def _add_created(self, new: NewPasskey) -> None:
-        try:
-            device = await finish_new_passkey(self.env, new)
-        except PasskeyError as exc:
-            already = exc.failure is PasskeyFailure.ALREADY_REGISTERED
-            self._name_new_passkey(ALREADY_HERE if already else str(exc), new.alias)
-            return
-        await self._write(lambda c: c.add_device(self.who.anchor, device), f"“{new.alias}” was added.")
-
-    # -- shared --------------------------------------------------------------------------------
-
-    def _busy_then(self, coroutine, message: str) -> None:
-        self.env.show(auth_screens.render_busy(message), {})
-        self.env.spawn(coroutine)
-
-    async def _write(self, change, done_message: str) -> None:
-        """Run one change with the signed-in identity, then show the page with what happened."""
-        try:
-            client = await self.env.ii(self.who.identity)
-            await change(client)
-        except ICError as exc:
-            self.show(explain(exc), error=True)
-            return
-        self.show(done_message)
+async def add_here(env: Env, ui: Ui, who: SignedIn, info: AnchorInfo) -> Optional[Back]:
+    """A passkey on this device: named first, so a bad name never opens a prompt."""
+    start = start_named_passkey(env, ALIAS_INPUT, f"Identity {who.anchor}",
+                                tuple(d.credential_id for d in info.devices if d.credential_id))
+    device = await named_passkey(env, ui, new_passkey_screen, start, next_passkey_alias(info), already=ALREADY_HERE)
+    if device is None:
+        return None
+    return await write(env, ui, who, "Creating your passkey…",
+                       lambda client: client.add_device(who.anchor, device), f"“{device.alias}” was added.")

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Optional, Union
 
-from app.protocol.messages import InvalidRequest, ProtocolError, describe, is_absent, nat64_from_decimal
+from app.protocol.errors import InvalidRequest, ProtocolError
+from app.protocol.values import describe, is_absent, nat64_from_decimal
 from app.protocol.request import (
     AuthorizationRequest,
     Protocol,

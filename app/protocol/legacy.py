@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.protocol.messages import BigIntValue, InvalidRequest, describe, is_absent, nat64_from_any
+from app.protocol.errors import InvalidRequest
+from app.protocol.values import BigIntValue, describe, is_absent, nat64_from_any
 from app.protocol.request import (
     AuthnMethod,
     AuthorizationRequest,

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Optional
 
-from app.protocol.messages import InvalidRequest, bytes_like, decode_base64, describe, is_absent
+from app.protocol.errors import InvalidRequest
+from app.protocol.values import bytes_like, decode_base64, describe, is_absent
 from ic.delegation import DelegationChain
 from ic.errors import ICError
 from ic.keys import BlsPublicKey, parse_der

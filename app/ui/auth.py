@@ -6,12 +6,12 @@ import base64
 import binascii
 from typing import Optional
 
-from app.ui.markup import card, text
+from app.ui.markup import EMPTY, Markup, card, html
 
 
-def render_busy(message: str) -> str:
-    return card("busy", (f'<div class="progress" role="progressbar" aria-label="{text(message)}"><span></span></div>'
-                         f'<p class="status" data-role="busy">{text(message)}</p>'))
+def render_busy(message: str) -> Markup:
+    return card("busy", html('<div class="progress" role="progressbar" aria-label="{0}"><span></span></div>'
+                             '<p class="status" data-role="busy">{0}</p>', message))
 
 
 def captcha_src(png_base64: str) -> str:
@@ -23,50 +23,53 @@ def captcha_src(png_base64: str) -> str:
     return "data:image/png;base64," + png_base64
 
 
-def render_captcha(png_base64: str, message: Optional[str] = None) -> str:
-    notice = f'<p class="error" role="alert" data-role="captcha-message">{text(message)}</p>' if message else ""
-    return card("captcha", (
+def notice(message: Optional[str], role: str) -> Markup:
+    """An error line above a form (`data-role` names it for tests), or nothing."""
+    if not message:
+        return EMPTY
+    return html('<p class="error" role="alert" data-role="{role}">{message}</p>', role=role, message=message)
+
+
+def render_captcha(png_base64: str, message: Optional[str] = None) -> Markup:
+    return card("captcha", html(
         "<h2>Prove you are a person</h2>"
         "<p>Type the characters you see in the image.</p>"
-        f'<img class="captcha" data-role="captcha-image" alt="Characters to type" src="{text(captcha_src(png_base64))}">'
-        f"{notice}"
+        '<img class="captcha" data-role="captcha-image" alt="Characters to type" src="{src}">'
+        "{notice}"
         '<label class="field">Characters<input id="captchaInput" autocomplete="off" autocapitalize="none" '
         'spellcheck="false" autofocus></label>'
         '<div class="actions"><button id="confirmRegisterButton" class="primary" data-action="confirm-captcha">'
         "Next</button>"
-        '<button class="secondary" data-action="cancel">Cancel</button></div>'
-    ))
+        '<button class="secondary" data-action="cancel">Cancel</button></div>',
+        src=captcha_src(png_base64), notice=notice(message, "captcha-message")))
 
 
-def render_user_number(anchor: int) -> str:
-    return card("user-number", (
+def render_user_number(anchor: int) -> Markup:
+    return card("user-number", html(
         "<h2>Your identity is ready</h2>"
         "<p>This is your identity number. Write it down: you will use it to sign in.</p>"
-        f'<p class="number" id="userNumber" data-role="user-number">{text(anchor)}</p>'
+        '<p class="number" id="userNumber" data-role="user-number">{anchor}</p>'
         '<div class="actions"><button id="displayUserContinue" class="primary" data-action="continue">'
-        "Continue</button></div>"
-    ))
+        "Continue</button></div>", anchor=anchor))
 
 
-def render_sign_in(message: Optional[str] = None) -> str:
-    notice = f'<p class="error" role="alert">{text(message)}</p>' if message else ""
-    return card("sign-in", (
+def render_sign_in(message: Optional[str] = None) -> Markup:
+    alert = html('<p class="error" role="alert">{}</p>', message) if message else EMPTY
+    return card("sign-in", html(
         "<h2>Use an existing identity</h2>"
-        f"{notice}"
+        "{alert}"
         '<label class="field">Identity number<input id="userNumberInput" inputmode="numeric" '
         'autocomplete="off" placeholder="e.g. 10000" autofocus></label>'
         '<div class="actions"><button id="userNumberContinue" class="primary" data-action="continue-number">'
         "Continue</button>"
         '<button class="secondary" data-action="continue-passkey" data-role="continue-with-passkey">'
         "Continue with a passkey</button>"
-        '<button class="link" data-action="cancel">Back</button></div>'
-    ))
+        '<button class="link" data-action="cancel">Back</button></div>', alert=alert))
 
 
-def render_error(title: str, detail: str, *, retry_label: str = "Try again") -> str:
-    return card("error", (
-        f'<div id="errorContainer" class="error" role="alert"><strong>{text(title)}</strong>'
-        f'<p data-role="error-detail">{text(detail)}</p></div>'
-        f'<div class="actions"><button id="displayErrorPrimary" class="primary" data-action="retry">'
-        f"{text(retry_label)}</button></div>"
-    ))
+def render_error(title: str, detail: str, *, retry_label: str = "Try again") -> Markup:
+    return card("error", html(
+        '<div id="errorContainer" class="error" role="alert"><strong>{title}</strong>'
+        '<p data-role="error-detail">{detail}</p></div>'
+        '<div class="actions"><button id="displayErrorPrimary" class="primary" data-action="retry">'
+        "{retry_label}</button></div>", title=title, detail=detail, retry_label=retry_label))

@@ -4,42 +4,51 @@ from __future__ import annotations
 
 from typing import Optional
 
-from app.ui.markup import card, text
+from app.ui.markup import EMPTY, Markup, card, html, join
+
+
+def _identity_button(anchor: int, preselected: bool, name: Optional[str]) -> Markup:
+    label = f"Identity {anchor}" + (f" · {name}" if name else "") + (" · used with this app" if preselected else "")
+    return html('<button class="{cls}" data-anchor-id="{anchor}" data-action="pick-{anchor}"{flag}>'
+                '<span>{label}</span><span aria-hidden="true">→</span></button>',
+                cls="primary" if preselected else "secondary", anchor=anchor,
+                flag=Markup(" data-preselected") if preselected else EMPTY, label=label)
 
 
 def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple[int, ...], *,
-                   preselected: Optional[int] = None) -> str:
-    via = (f'<p class="footnote">Principals are derived for <span class="origin">{text(derivation_origin)}</span>.</p>'
-           if derivation_origin and derivation_origin != origin else "")
-    remembered = ""
+                   preselected: Optional[int] = None, names: Optional[dict[int, str]] = None) -> Markup:
+    """`names`: the identities' names where the canister has one."""
+    names = names or {}
+    via = (html('<p class="footnote">Principals are derived for <span class="origin">{}</span>.</p>',
+                derivation_origin) if derivation_origin and derivation_origin != origin else EMPTY)
+    remembered = EMPTY
     if anchors:
-        buttons = "".join(
-            f'<button class="{"primary" if a == preselected else "secondary"}" data-anchor-id="{text(a)}" '
-            f'data-action="pick-{text(a)}"{" data-preselected" if a == preselected else ""}>'
-            f"<span>Identity {text(a)}{' · used with this app' if a == preselected else ''}</span>"
-            f"<span aria-hidden=\"true\">→</span></button>" for a in anchors)
-        remembered = f'<h2>Continue as</h2><div class="identities" data-role="remembered">{buttons}</div>'
-    return card("authorize", (
+        buttons = join(_identity_button(a, a == preselected, names.get(a)) for a in anchors)
+        forget = join(html('<button class="link" data-action="forget-{anchor}" data-forget-anchor="{anchor}">'
+                           "Forget {label}</button>", anchor=a, label=names.get(a) or f"identity {a}")
+                      for a in anchors)
+        remembered = html('<h2>Continue as</h2><div class="identities" data-role="remembered">{buttons}</div>'
+                          '<details class="footnote" data-role="forget-identities"><summary>Not you? Forget an '
+                          "identity on this device</summary>{forget}</details>", buttons=buttons, forget=forget)
+    return card("authorize", html(
         '<p class="lead">Sign in to</p>'
-        f'<p class="origin" data-role="requesting-origin">{text(origin)}</p>{via}{remembered}'
+        '<p class="origin" data-role="requesting-origin">{origin}</p>{via}{remembered}'
         '<div class="actions">'
         '<button id="registerButton" class="primary" data-action="register">Create Internet Identity</button>'
         '<button id="loginButton" class="secondary" data-action="login">Use existing identity</button>'
         '<button class="link" data-action="cancel">Cancel</button></div>'
-        '<p class="footnote"><button id="recoverButton" class="link" data-action="recover">Lost access?</button></p>'
-    ))
+        '<p class="footnote"><button id="recoverButton" class="link" data-action="recover">Lost access?</button></p>',
+        origin=origin, via=via, remembered=remembered))
 
 
-def render_failure(title: str, detail: str) -> str:
-    return card("authorize-failure", (
-        f'<div id="errorContainer" class="error" role="alert"><strong data-role="failure-title">{text(title)}</strong>'
-        f'<p data-role="failure-detail">{text(detail)}</p></div>'
-        "<p>You can close this window and try again from the app.</p>"
-    ))
+def render_failure(title: str, detail: str) -> Markup:
+    return card("authorize-failure", html(
+        '<div id="errorContainer" class="error" role="alert"><strong data-role="failure-title">{title}</strong>'
+        '<p data-role="failure-detail">{detail}</p></div>'
+        "<p>You can close this window and try again from the app.</p>", title=title, detail=detail))
 
 
-def render_completed(origin: str) -> str:
-    return card("authorize-completed", (
-        f'<p class="lead" data-role="completed">Signed in to <span class="origin">{text(origin)}</span>. '
-        "You can return to the app.</p>"
-    ))
+def render_completed(origin: str) -> Markup:
+    return card("authorize-completed", html(
+        '<p class="lead" data-role="completed">Signed in to <span class="origin">{}</span>. '
+        "You can return to the app.</p>", origin))

@@ -9,7 +9,7 @@ import time
 from typing import Optional, Sequence
 
 from app.canister.devices import AnchorInfo, Device
-from app.ui.markup import card, text
+from app.ui.markup import EMPTY, Markup, card, html, join
 
 KIND = {
     "platform": "Passkey on a device",
@@ -41,112 +41,117 @@ def kind(device: Device) -> str:
     return KIND.get(device.key_type, "Passkey")
 
 
-def _message(message: Optional[str], *, error: bool = False) -> str:
+def _message(message: Optional[str], *, error: bool = False) -> Markup:
     if not message:
-        return ""
+        return EMPTY
     role, cls = ("alert", "error") if error else ("status", "notice")
-    return f'<p class="{cls}" role="{role}" data-role="manage-message">{text(message)}</p>'
+    return html('<p class="{cls}" role="{role}" data-role="manage-message">{message}</p>',
+                cls=cls, role=role, message=message)
 
 
-def _device_item(index: int, device: Device, now_ns: int, in_use: bool, actions: str) -> str:
+def _device_item(index: int, device: Device, now_ns: int, in_use: bool, actions: Markup) -> Markup:
     badges = []
     if in_use:
-        badges.append('<span class="badge" data-role="current-device">this device</span>')
+        badges.append(Markup('<span class="badge" data-role="current-device">this device</span>'))
     if device.is_protected:
-        badges.append('<div class="badge" data-role="protected">locked</div>')
-    return (f'<li data-device="{text(device.alias)}" data-index="{index}">'
-            f'<div class="device-name"><strong>{text(device.alias or kind(device))}</strong>{"".join(badges)}</div>'
-            f'<div class="device-meta">{text(kind(device))} · last used {text(last_used(device.last_usage_ns, now_ns))}</div>'
-            f'<div class="device-actions">{actions}</div></li>')
+        badges.append(Markup('<div class="badge" data-role="protected">locked</div>'))
+    return html('<li data-device="{alias}" data-index="{index}">'
+                '<div class="device-name"><strong>{name}</strong>{badges}</div>'
+                '<div class="device-meta">{kind} · last used {used}</div>'
+                '<div class="device-actions">{actions}</div></li>',
+                alias=device.alias, index=index, name=device.alias or kind(device), badges=join(badges),
+                kind=kind(device), used=last_used(device.last_usage_ns, now_ns), actions=actions)
 
 
-def _button(action: str, label: str, *, cls: str = "link", extra: str = "") -> str:
-    return f'<button class="{cls}" data-action="{text(action)}"{extra}>{text(label)}</button>'
+def _button(action: str, label: str, *, cls: str = "link", id: Optional[str] = None) -> Markup:
+    ident = html(' id="{}"', id) if id else EMPTY
+    return html('<button class="{cls}" data-action="{action}"{ident}>{label}</button>',
+                cls=cls, action=action, ident=ident, label=label)
+
+
+def device_actions(device: Device) -> tuple[str, ...]:
+    """The verbs the manage page offers for `device` (each a button `data-action="<verb>-<index>"`)."""
+    if not device.is_recovery:
+        return ("rename", "remove")
+    if device.is_recovery_phrase:
+        return ("unprotect" if device.is_protected else "protect", "reset", "remove")
+    return ("remove",)
+
+
+ACTION_LABELS = {"rename": "Rename", "remove": "Remove", "protect": "Lock", "unprotect": "Unlock", "reset": "Reset"}
 
 
 def render_manage(info: AnchorInfo, now_ns: int, current: Optional[bytes], *,
-                  message: Optional[str] = None, error: bool = False) -> str:
-    passkeys = []
+                  message: Optional[str] = None, error: bool = False) -> Markup:
+    passkeys, recoveries = [], []
     for index, device in enumerate(info.devices):
-        if device.is_recovery:
-            continue
-        passkeys.append(_device_item(index, device, now_ns, device.pubkey == current,
-                                     _button(f"rename-{index}", "Rename") + _button(f"remove-{index}", "Remove")))
-    recoveries = []
-    for index, device in enumerate(info.devices):
-        if not device.is_recovery:
-            continue
-        if device.is_recovery_phrase:
-            lock = (_button(f"unprotect-{index}", "Unlock") if device.is_protected
-                    else _button(f"protect-{index}", "Lock"))
-            actions = lock + _button(f"reset-{index}", "Reset") + _button(f"remove-{index}", "Remove")
-        else:
-            actions = _button(f"remove-{index}", "Remove")
-        recoveries.append(_device_item(index, device, now_ns, device.pubkey == current, actions))
-    add_recovery = ""
+        actions = join(_button(f"{verb}-{index}", ACTION_LABELS[verb]) for verb in device_actions(device))
+        item = _device_item(index, device, now_ns, device.pubkey == current, actions)
+        (recoveries if device.is_recovery else passkeys).append(item)
+    add_recovery = []
     if info.recovery_phrase is None:
-        add_recovery += _button("add-phrase", "Add a recovery phrase", cls="secondary", extra=' id="addRecoveryPhrase"')
-    add_recovery += _button("add-recovery-key", "Add a recovery security key", cls="secondary",
-                            extra=' id="addRecoveryKey"')
-    no_recovery = ("" if recoveries else
-                   '<p class="notice" data-role="no-recovery">No recovery method yet. If you lose your passkeys, '
-                   "a recovery phrase or a recovery security key is the only way back in.</p>")
-    return card("manage", (
-        f'<h2>Identity <span data-role="anchor" data-usernumber>{text(info.anchor)}</span></h2>'
-        f"{_message(message, error=error)}"
+        add_recovery.append(_button("add-phrase", "Add a recovery phrase", cls="secondary", id="addRecoveryPhrase"))
+    add_recovery.append(_button("add-recovery-key", "Add a recovery security key", cls="secondary",
+                                id="addRecoveryKey"))
+    no_recovery = (EMPTY if recoveries else Markup(
+        '<p class="notice" data-role="no-recovery">No recovery method yet. If you lose your passkeys, '
+        "a recovery phrase or a recovery security key is the only way back in.</p>"))
+    return card("manage", html(
+        '<h2>Identity <span data-role="anchor" data-usernumber>{anchor}</span></h2>'
+        "{message}"
         '<aside data-role="passkeys" aria-labelledby="passkeys-title">'
-        f'<h3 id="passkeys-title">Passkeys</h3><ul class="devices">{"".join(passkeys)}</ul>'
+        '<h3 id="passkeys-title">Passkeys</h3><ul class="devices">{passkeys}</ul>'
         '<div class="actions"><button id="addAdditionalDevice" class="primary" data-action="add-device">'
         "Add a passkey</button></div></aside>"
         '<aside data-role="recoveries" aria-labelledby="recoveries-title">'
-        f'<h3 id="recoveries-title">Recovery methods</h3>{no_recovery}<ul class="devices">{"".join(recoveries)}</ul>'
-        f'<div class="actions">{add_recovery}</div></aside>'
-        '<div class="actions"><button id="logoutButton" class="secondary" data-action="logout">Sign out</button></div>'
-    ))
+        '<h3 id="recoveries-title">Recovery methods</h3>{no_recovery}<ul class="devices">{recoveries}</ul>'
+        '<div class="actions">{add_recovery}</div></aside>'
+        '<div class="actions"><button id="logoutButton" class="secondary" data-action="logout">Sign out</button></div>',
+        anchor=info.anchor, message=_message(message, error=error), passkeys=join(passkeys),
+        no_recovery=no_recovery, recoveries=join(recoveries), add_recovery=join(add_recovery)))
 
 
-def render_add_choice(message: Optional[str] = None) -> str:
-    return card("add-device-choice", (
+def render_add_choice(message: Optional[str] = None) -> Markup:
+    return card("add-device-choice", html(
         "<h2>Add a passkey</h2>"
-        f"{_message(message, error=True)}"
+        "{message}"
         "<p>Where do you want to use your identity?</p>"
         '<div class="actions column">'
         '<button class="primary" data-action="add-here" id="addThisDevice">On this device</button>'
         '<button class="secondary" data-action="add-other" id="addAnotherDevice">On another device</button>'
-        '<button class="link" data-action="back">Back</button></div>'
-    ))
+        '<button class="link" data-action="back">Back</button></div>', message=_message(message, error=True)))
 
 
 def render_alias(title: str, explanation: str, value: str, submit_action: str, submit_label: str,
-                 message: Optional[str] = None, *, cancel_label: str = "Cancel") -> str:
+                 message: Optional[str] = None, *, cancel_label: str = "Cancel") -> Markup:
     """The alias screen (classic promptDeviceAlias): renaming, or naming a new passkey."""
-    return card("pick-alias", (
-        f"<h2>{text(title)}</h2><p>{text(explanation)}</p>"
-        f"{_message(message, error=True)}"
+    return card("pick-alias", html(
+        "<h2>{title}</h2><p>{explanation}</p>"
+        "{message}"
         '<label class="field">Name<input id="pickAliasInput" maxlength="64" autocomplete="off" '
-        f'value="{text(value)}" autofocus></label>'
-        f'<div class="actions"><button id="pickAliasSubmit" class="primary" data-action="{text(submit_action)}">'
-        f"{text(submit_label)}</button>"
-        f'<button class="link" data-action="back">{text(cancel_label)}</button></div>'
-    ))
+        'value="{value}" autofocus></label>'
+        '<div class="actions"><button id="pickAliasSubmit" class="primary" data-action="{submit_action}">'
+        "{submit_label}</button>"
+        '<button class="link" data-action="back">{cancel_label}</button></div>',
+        title=title, explanation=explanation, message=_message(message, error=True), value=value,
+        submit_action=submit_action, submit_label=submit_label, cancel_label=cancel_label))
 
 
-def render_confirm_remove(device: Device, warnings: Sequence[str], message: Optional[str] = None) -> str:
-    notes = "".join(f'<p class="error" data-role="remove-warning">{text(w)}</p>' for w in warnings)
-    return card("confirm-remove-device-page", (
-        f"<h2>Remove {text(device.alias or kind(device))}?</h2>"
-        f"{notes}{_message(message, error=True)}"
-        f"<p>To confirm, type its name: <strong>{text(device.alias)}</strong></p>"
+def render_confirm_remove(device: Device, warnings: Sequence[str], message: Optional[str] = None) -> Markup:
+    notes = join(html('<p class="error" data-role="remove-warning">{}</p>', w) for w in warnings)
+    return card("confirm-remove-device-page", html(
+        "<h2>Remove {name}?</h2>"
+        "{notes}{message}"
+        "<p>To confirm, type its name: <strong>{alias}</strong></p>"
         '<label class="field">Name<input id="confirmRemoveDeviceAlias" autocomplete="off" autofocus></label>'
         '<div class="actions"><button id="confirmRemoveDeviceButton" class="primary danger" data-action="confirm-remove">'
         "Remove</button>"
-        '<button class="link" data-action="back">Cancel</button></div>'
-    ))
+        '<button class="link" data-action="back">Cancel</button></div>',
+        name=device.alias or kind(device), notes=notes, message=_message(message, error=True), alias=device.alias))
 
 
-def render_notice(title: str, detail: str, *, action: str = "continue", label: str = "Continue") -> str:
-    return card("manage-notice", (
-        f"<h2>{text(title)}</h2><p data-role=\"notice-detail\">{text(detail)}</p>"
-        f'<div class="actions"><button class="primary" data-action="{text(action)}" id="manageNoticeContinue">'
-        f"{text(label)}</button></div>"
-    ))
+def render_notice(title: str, detail: str, *, action: str = "continue", label: str = "Continue") -> Markup:
+    return card("manage-notice", html(
+        '<h2>{title}</h2><p data-role="notice-detail">{detail}</p>'
+        '<div class="actions"><button class="primary" data-action="{action}" id="manageNoticeContinue">'
+        "{label}</button></div>", title=title, detail=detail, action=action, label=label))

@@ -14,6 +14,7 @@ from tests.e2e.test_manage import PASSKEYS, create_identity, wait_message
 
 def add_phrase(page) -> list[str]:
     page.click("#addRecoveryPhrase", timeout=TIMEOUT)
+    page.wait_for_selector("[data-role=seed-word]", timeout=TIMEOUT)
     words = [w.strip() for w in page.locator("[data-role=seed-word]").all_text_contents()]
     assert len(words) == 24
     page.click("#seedCopy")

@@ -7,9 +7,10 @@ import asyncio
 
 import pytest
 
-from ic.agent import Agent, AnonymousIdentity, AgentError, AsgiTransport, Ed25519Identity
+from ic.agent import Agent, AnonymousIdentity, AsgiTransport, Ed25519Identity
 
-from app.canister.client import Credential, DeviceError, IIClient
+from app.canister.client import Credential, DeviceError, IIClient, Solved
+from app.canister.errors import AlreadyUsed, PhraseLocked
 from app.canister.devices import AnchorInfo, Device, validate_alias
 
 II = "rdmx6-jaaaa-aaaaa-aaadq-cai"
@@ -37,7 +38,7 @@ def signed_in(replica):
     client = client_for(replica, session)
     first = Ed25519Identity.generate()
     run(client.registration_start())
-    assert run(client.check_captcha("a")) is None
+    assert run(client.check_captcha("a")) == Solved()
     anchor = run(client.registration_finish(Credential(b"\x01" * 16, first.public_key_der()), alias="Passkey"))
     return client, anchor, first
 
@@ -73,13 +74,13 @@ def test_recovery_phrase_device_replace_and_protect(signed_in):
     info = run(client.anchor_info(anchor))
     assert info.recovery_phrase.pubkey == replacement.pubkey and info.recovery_phrase.is_protected
     # a protected phrase can only be changed by the phrase itself
-    with pytest.raises(AgentError):
+    with pytest.raises(PhraseLocked):
         run(client.remove_device(anchor, replacement.pubkey))
 
 
 def test_adding_a_used_passkey_is_refused(signed_in, replica):
     client, anchor, first = signed_in
-    with pytest.raises(AgentError):
+    with pytest.raises(AlreadyUsed):
         run(client.add_device(anchor, Device(pubkey=first.public_key_der(), alias="Again",
                                              credential_id=b"\x09" * 16)))
 

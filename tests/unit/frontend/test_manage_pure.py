@@ -6,7 +6,8 @@ import pytest
 
 from app.canister.devices import MAX_PASSKEYS, AnchorInfo, Device
 from app.flows.add_device import registration_id
-from app.flows.manage import add_limit_problem, explain, next_passkey_alias, removal_warnings
+from app.canister.errors import AlreadyUsed, Refused, SessionEnded, Unreachable, refusal
+from app.flows.manage import add_limit_problem, next_passkey_alias, removal_warnings
 from app.flows.recovery import confirmation_positions, wrong_words
 from app.routing import AddDeviceLink, Route, add_device_link, route_for, valid_registration_id
 from app.ui.add_device import countdown
@@ -72,10 +73,15 @@ def test_limits_and_default_names():
     assert next_passkey_alias(info(device(3))) == "Passkey 2"
 
 
-def test_refusals_are_explained():
-    assert "Sign in again" in explain(Exception("caller 2vxsx could not be authenticated"))
-    assert "already used" in explain(Exception("passkey with this public key is already used"))
-    assert explain(Exception("odd")).endswith("odd")
+def test_refusals_are_typed_once_at_the_client_boundary():
+    from ic.agent import RejectError, TransportError
+
+    ended = refusal(RejectError(5, "caller 2vxsx could not be authenticated"))
+    assert isinstance(ended, SessionEnded) and "Sign in again" in str(ended)
+    assert isinstance(refusal(RejectError(5, "passkey with this public key is already used")), AlreadyUsed)
+    odd = refusal(RejectError(5, "odd"))
+    assert isinstance(odd, Refused) and str(odd).endswith("odd")
+    assert isinstance(refusal(TransportError("down")), Unreachable)
 
 
 def test_add_device_links():

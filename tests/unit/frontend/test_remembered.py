@@ -65,3 +65,29 @@ def test_principals_per_origin_select_the_identity():
 def test_version_1_without_principals_still_reads():
     raw = json.dumps({"version": 1, "anchors": [{"number": 10000, "lastUsedMs": 5}]})
     assert parse_remembered(raw).anchors == (RememberedAnchor(10000, 5),)
+
+
+def test_a_name_is_kept_through_uses_and_written_only_when_there_is_one():
+    from app.remembered import named, names
+
+    current = remember(remember(Remembered(), 10000, 1), 10001, 2)
+    current = named(current, 10000, "Alice")
+    assert names(current) == {10000: "Alice"}
+    again = parse_remembered(serialize_remembered(remember(current, 10000, 3)))
+    assert again.anchors[0].name == "Alice" and again.anchors[1].name is None
+    assert '"name"' not in serialize_remembered(named(again, 10000, None))
+    assert parse_remembered('{"version":1,"anchors":[{"number":1,"lastUsedMs":1,"name":7}]}').anchors[0].name is None
+
+
+def test_forgetting_keeps_the_others_in_order():
+    current = remember(remember(remember(Remembered(), 1, 1), 2, 2), 3, 3)
+    assert [a.number for a in forget(current, 2).anchors] == [3, 1]
+
+
+def test_the_authorize_screen_shows_names_and_offers_to_forget():
+    from app.ui.authorize import render_request
+
+    markup = render_request("https://dapp.example", None, (10000, 10001), preselected=10001, names={10000: "Alice"})
+    assert "Identity 10000 · Alice" in markup and "Forget Alice" in markup and "Forget identity 10001" in markup
+    assert 'data-action="forget-10000"' in markup and 'data-action="forget-10001"' in markup
+    assert markup.count("data-anchor-id=") == 2  # the forget buttons are not identity buttons

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.protocol.messages import (
+from app.protocol.errors import InvalidRequest
+from app.protocol.values import (
     BigIntValue,
-    InvalidRequest,
     bytes_like,
     decode_base64,
     is_absent,

@@ -6,7 +6,7 @@ import pytest
 
 from app.protocol import icrc, legacy
 from app.protocol.icrc import ErrorCode, InvalidRpc, RpcRequest, parse_rpc_request
-from app.protocol.messages import InvalidRequest
+from app.protocol.errors import InvalidRequest
 from tests.unit.protocol.payloads import DAPP_ORIGIN, auth_client_request, ecdsa_session_key, icrc34_request
 
 KEY = ecdsa_session_key()

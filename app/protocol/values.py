@@ -1,12 +1,10 @@
-"""What goes in and out of the authorize session: the input event, the effects, value coercions.
+"""What the authorize session reads and writes as values: the input event, the reading limits,
+`BigIntValue`, and the coercions the request checks use.
 
 The browser adapter (`app/browser/messaging.py`) is the only code that touches `MessageEvent`s and
-windows. It turns each event into an `IncomingMessage` and executes the effects the session returns;
-everything here is plain data so the session runs, and is tested, under CPython.
+windows. It turns each event into an `IncomingMessage`; everything here is plain data so the
+session runs, and is tested, under CPython.
 
-Incoming values (`IncomingMessage.data`) are what Pyodide's `to_py()` makes of `event.data`
-(checked against Pyodide 314 in `tests/unit/protocol/test_pyodide_smoke.py`): JS objects ->
-`dict`, arrays -> `list`, `Uint8Array` -> `memoryview` (`bytes` also accepted), `bigint` ->
 `JsBigInt` (an `int` subclass), safe-integer numbers -> `int`, other numbers -> `float`, strings ->
 `str`, `undefined` -> `None`, `null` -> `jsnull`. `None` and `jsnull` both mean "absent".
 
@@ -29,26 +27,9 @@ import binascii
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import Any, Optional
 
-if TYPE_CHECKING:  # request.py imports this module
-    from app.protocol.request import AuthorizationRequest
-
-# --- errors ------------------------------------------------------------------------------------
-
-
-class ProtocolError(ValueError):
-    """Base class of the errors of `app.protocol`."""
-
-
-class InvalidRequest(ProtocolError):
-    """A request field that is missing or malformed: `field` names it, `reason` says why."""
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
+from app.protocol.errors import InvalidRequest
 
 # --- input -------------------------------------------------------------------------------------
 
@@ -101,90 +82,6 @@ class BigIntValue:
     def __post_init__(self) -> None:
         if isinstance(self.value, bool) or not isinstance(self.value, int):
             raise TypeError(f"BigIntValue: expected an int, found {type(self.value).__name__}")
-
-
-# --- effects -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PostMessage:
-    """`window.opener.postMessage(message, target_origin)`.
-
-    The session only ever talks to `window.opener`: it accepts messages only from the opener, so
-    the opener is also the source of every message it answers.
-    """
-
-    message: dict
-    target_origin: str
-
-
-@dataclass(frozen=True)
-class ShowRequest:
-    """Show the authorize screen: `request.request_origin` asks to sign in (see `request.py`)."""
-
-    request: AuthorizationRequest
-
-
-@dataclass(frozen=True)
-class ShowCompleted:
-    """The delegation was posted to `origin`; the dapp closes this window."""
-
-    origin: str
-
-
-@dataclass(frozen=True)
-class ShowFailure:
-    """An error screen: a short `title` and a `detail` a person (or a dapp developer) can act on."""
-
-    title: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class StartTimer:
-    """Call `session.on_timer(name)` after `ms` milliseconds; replaces a pending timer of that name."""
-
-    name: str
-    ms: int
-
-
-@dataclass(frozen=True)
-class CancelTimer:
-    """Cancel the pending timer `name`, if any."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class ResolveCanisterId:
-    """`fetch(origin, {method: "HEAD", credentials: "omit"})`, then feed the response header
-    `x-ic-canister-id` (or None when absent or when the fetch failed) to `session.on_canister_id`."""
-
-    origin: str
-
-
-@dataclass(frozen=True)
-class FetchAlternativeOrigins:
-    """`fetch(url, {method, redirect: "manual", credentials: "omit", headers: {Accept: accept}})`,
-    then feed an `AlternativeOriginsResponse` to `session.on_alternative_origins`.
-
-    Redirects are never followed (II's rule); with `redirect: "manual"` the browser hands back an
-    `opaqueredirect` response, which the adapter reports as `redirected=True` so the refusal can say
-    why. A fetch that rejects (network, CORS) is reported as `AlternativeOriginsResponse(status=0,
-    error=str(exc))`.
-    """
-
-    url: str
-    method: str = "GET"
-    redirect: str = "manual"
-    credentials: str = "omit"
-    accept: str = "application/json"
-
-
-Effect = Union[
-    PostMessage, ShowRequest, ShowCompleted, ShowFailure, StartTimer, CancelTimer, ResolveCanisterId,
-    FetchAlternativeOrigins,
-]
 
 
 # --- value coercions (incoming) ----------------------------------------------------------------
