@@ -277,7 +277,7 @@ BROWSER_PACKAGES = {
     "chromium": CHROMIUM,
     "webkit2gtk-driver": Path("/usr/bin/WebKitWebDriver"),   # WebKitGTK (Safari's engine) + MiniBrowser
     "xvfb": Path("/usr/bin/Xvfb"),                           # the display WebKitGTK needs
-    "firefox-esr": Path("/usr/bin/firefox-esr"),             # Firefox, driven over WebDriver BiDi
+    "firefox-esr": Path("/usr/bin/firefox-esr"),             # Firefox, driven over Marionette (passkeys too)
 }
 
 

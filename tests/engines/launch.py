@@ -2,7 +2,7 @@
 
 WebKitGTK: Debian's `webkit2gtk-driver` (WebKitWebDriver + MiniBrowser) through Selenium, on an X
 display (Xvfb when there is none). Firefox: Debian's `firefox-esr`, headless, through its own
-WebDriver BiDi agent (tests/engines/bidi.py).
+Marionette server (tests/engines/marionette.py), with a virtual authenticator.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from tests.engines.bidi import Firefox
-from tests.engines.drivers import BidiDriver, SeleniumDriver
+from tests.engines.drivers import MarionetteDriver, SeleniumDriver
+from tests.engines.marionette import Firefox
 
 WEBKIT_DRIVER = Path("/usr/bin/WebKitWebDriver")
 MINIBROWSER = next(Path("/usr/lib").glob("*/webkit2gtk-4.*/MiniBrowser"), Path("/usr/lib/webkit2gtk-4.1/MiniBrowser"))
@@ -55,13 +55,14 @@ def virtual_display() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def launch(engine: str) -> tuple[object, Callable[[], None]]:
-    """A fresh browser (new profile) of `engine`, as (driver, close)."""
+def launch(engine: str, passkeys: list | tuple = ()) -> tuple[object, Callable[[], None]]:
+    """A fresh browser (new profile) of `engine`, as (driver, close); Firefox's authenticator holds
+    `passkeys` (exported from another profile)."""
     if engine == "firefox":
         if not FIREFOX.exists():
             raise EngineMissing(MISSING.format("firefox-esr"))
-        firefox = Firefox(FIREFOX, TIMEOUT_S)
-        return BidiDriver(firefox), firefox.close
+        driver = MarionetteDriver(Firefox(FIREFOX, TIMEOUT_S), passkeys)
+        return driver, driver.close
     if engine != "webkit":
         raise ValueError(f"unknown engine {engine!r}")
     if not (WEBKIT_DRIVER.exists() and MINIBROWSER.exists()):

@@ -1,8 +1,7 @@
-"""The II in Safari's engine (WebKitGTK) and Firefox: boot offline, the dummy-auth classic sequence
+"""The II in Firefox and Safari's engine (WebKitGTK): boot offline, the dummy-auth classic sequence
 from both demo dapps (the replica accepts the delegation: whoami), and the authorize error screens.
-
-Neither driver offers a virtual authenticator here (WebKitWebDriver has none; Firefox's BiDi agent
-has no WebAuthn commands), so the passkey flows run in Chromium only (README, browser support)."""
+Chromium runs the same checks in tests/e2e (test_boot.py, test_authorize.py); the passkey flows of
+every engine are in test_identity_flows.py."""
 
 from __future__ import annotations
 
@@ -10,8 +9,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.engines.drivers import (app_state, click_login, dapp_principal, open_dapp, open_popup_without_request,
-                                   register_new_identity, text, wait)
+from tests.engines.drivers import app_state, text, wait
+from tests.pages import II, Dapp
+
+pytestmark = pytest.mark.parametrize("engine", ["firefox", "webkit"])
 
 
 @pytest.mark.parametrize("form", ["subdomain", "query"])
@@ -27,20 +28,21 @@ def test_page_boots_offline_to_ready(server, driver, form):
 
 @pytest.mark.parametrize("page", ["", "icrc.html"], ids=["auth-client", "icp-sdk-auth"])
 def test_dummy_auth_classic_sequence(dev_server, driver, page):
-    dapp = open_dapp(driver, dev_server.dapp_url(page))
-    click_login(driver, dapp)
-    assert register_new_identity(driver) >= 10000
-    assert dapp_principal(driver, dapp)
+    dapp = Dapp(driver).open(dev_server.dapp_url(page))
+    assert dapp.login().create_identity() >= 10000
+    assert dapp.principal()
 
 
 def test_authorize_without_an_opener_explains(dev_server, driver):
-    driver.goto(dev_server.ii_url + "#authorize")
-    assert app_state(driver) == "ready"
+    II(driver).open(dev_server.ii_url + "#authorize")
     assert "dapp" in text(driver, "[data-role=failure-detail]")
 
 
 def test_opener_that_never_asks_times_out(dev_server, driver):
-    open_dapp(driver, dev_server.dapp_url())
-    open_popup_without_request(driver, dev_server.ii_url + "#authorize")
+    Dapp(driver).open(dev_server.dapp_url())
+    before = set(driver.windows())
+    driver.open_window(dev_server.ii_url + "#authorize")
+    (popup,) = wait(lambda: set(driver.windows()) - before, "the II window")
+    driver.switch(popup)
     assert app_state(driver) == "ready"
     wait(lambda: "request" in text(driver, "#errorContainer").lower(), "the timeout screen")

@@ -1,0 +1,246 @@
+"""Engine-neutral page objects of the II and the demo dapp, built on the classic DOM contract
+(DESIGN section 6) and the app's `data-*` hooks, as the real II's `test-e2e/views.ts` has them.
+
+They drive any `tests.engines.drivers` driver (Chromium/Playwright, Firefox/Marionette,
+WebKitGTK/Selenium) and wait by polling the page, the same way on every engine. Where a step
+differs for an engine without a virtual authenticator (WebKitGTK: the dev flavor's dummy auth) the
+page object says so in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.engines.drivers import TIMEOUT_S, app_state, text_of, wait
+
+PASSKEYS = "aside[data-role=passkeys] li[data-device]"
+RECOVERIES = "aside[data-role=recoveries]"
+
+
+def q(css: str) -> str:
+    return json.dumps(css)
+
+
+class View:
+    """A screen: the driver's current window, with waits that poll the DOM."""
+
+    def __init__(self, driver):
+        self.driver = driver
+
+    def visible(self, css: str) -> bool:
+        return bool(self.driver.js(
+            f"(e => !!e && !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length))"
+            f"(document.querySelector({q(css)}))"))
+
+    def wait_for(self, css: str, timeout_s: float = TIMEOUT_S) -> None:
+        try:
+            wait(lambda: self.visible(css), css, timeout_s)
+        except AssertionError:
+            raise AssertionError(f"[{self.driver.engine}] {css} did not appear; the page shows: "
+                                 f"{self.shown()!r}") from None
+
+    def shown(self) -> str:
+        try:
+            return (self.driver.js("(document.querySelector('#app') || document.body || {}).innerText || ''")
+                    or "")[:600]
+        except Exception as exc:  # the window closed meanwhile (a dapp closes the II popup)
+            return f"(nothing: {type(exc).__name__}: {str(exc)[:200]})"
+
+    def text(self, css: str) -> str:
+        self.wait_for(css)
+        return text_of(self.driver, css)
+
+    def texts(self, css: str) -> list[str]:
+        return self.driver.js(f"[...document.querySelectorAll({q(css)})].map(e => e.textContent.trim())")
+
+    def count(self, css: str) -> int:
+        return self.driver.js(f"document.querySelectorAll({q(css)}).length")
+
+    def attr(self, css: str, name: str) -> str | None:
+        return self.driver.js(f"(e => e && e.getAttribute({q(name)}))(document.querySelector({q(css)}))")
+
+    def click(self, css: str) -> None:
+        self.wait_for(css)
+        self.driver.click(css)
+
+    def fill(self, css: str, value: str) -> None:
+        self.wait_for(css)
+        self.driver.fill(css, value)
+
+    def wait_text(self, css: str, needle: str) -> str:
+        """Waits until `css` shows `needle` (case-sensitive); returns its text."""
+        try:
+            return wait(lambda: (lambda t: t if t and needle in t else None)(text_of(self.driver, css)),
+                        f"{css} to say {needle!r}")
+        except AssertionError:
+            raise AssertionError(f"[{self.driver.engine}] {css} never said {needle!r}; the page shows: "
+                                 f"{self.shown()!r}") from None
+
+
+class II(View):
+    """The II page at `/` (or in a dapp's popup): landing, create, sign in, recover."""
+
+    def open(self, url: str) -> "II":
+        self.driver.goto(url)
+        assert app_state(self.driver) == "ready", f"[{self.driver.engine}] the page did not boot"
+        return self
+
+    def create_identity(self, captcha: str = "a") -> int:
+        """The classic sequence: #registerButton -> (passkey) -> captcha -> #userNumber -> continue."""
+        self.click("#registerButton")
+        self.fill("input#captchaInput", captcha)
+        self.click("#confirmRegisterButton")
+        number = int(self.text("#userNumber"))
+        self.click("#displayUserContinue")
+        return number
+
+    def sign_in(self, number: int) -> None:
+        """#loginButton, then the passkey (discoverable: the browser offers it) or, with dummy
+        auth, the identity number."""
+        self.click("#loginButton")
+        if self.driver.passkeys:
+            self.click("[data-role=continue-with-passkey]")
+        else:
+            self.sign_in_by_number_form(number)
+
+    def sign_in_by_number(self, number: int) -> None:
+        self.click("#loginButton")
+        self.sign_in_by_number_form(number)
+
+    def sign_in_by_number_form(self, number: int) -> None:
+        self.fill("#userNumberInput", str(number))
+        self.click("#userNumberContinue")
+
+    def error(self) -> str:
+        return self.text("#errorContainer")
+
+    def recover_with_phrase(self, number: int, words: list[str]) -> None:
+        self.click("#recoverButton")
+        self.click("#recoverWithPhrase")
+        self.fill("#recoveryPhraseInput", f"{number} " + " ".join(words))
+        self.click("#recoveryPhraseContinue")
+
+    def recover_with_security_key(self, number: int) -> None:
+        self.click("#recoverButton")
+        self.click("#recoverWithDevice")
+        self.fill("#userNumberInput", str(number))
+        self.click("#userNumberContinue")
+        self.click("#useRecoveryKey")
+
+    def name_this_device(self, alias: str | None) -> "Manage":
+        """After a recovery: name the new passkey of this device, or "Not now" (None)."""
+        if alias is None:
+            self.click("[data-page=pick-alias] [data-action=back]")
+        else:
+            self.fill("#pickAliasInput", alias)
+            self.click("#pickAliasSubmit")
+        return Manage(self.driver).ready()
+
+
+class Manage(View):
+    """The manage page: passkeys, recovery methods, sign out."""
+
+    def ready(self) -> "Manage":
+        self.wait_for(PASSKEYS)
+        return self
+
+    def anchor(self) -> int:
+        return int(self.text("[data-role=anchor]"))
+
+    def passkeys(self) -> list[str]:
+        return self.driver.js(f"[...document.querySelectorAll({q(PASSKEYS)})].map(e => e.dataset.device)")
+
+    def message(self, needle: str, page: str | None = None) -> str:
+        scope = f"[data-page={page}] " if page else ""
+        return self.wait_text(f"{scope}[data-role=manage-message]", needle)
+
+    def start_adding_this_device(self, alias: str) -> None:
+        self.click("#addAdditionalDevice")
+        self.click("#addThisDevice")
+        self.fill("#pickAliasInput", alias)
+        self.click("#pickAliasSubmit")
+
+    def retry_alias(self) -> None:
+        self.click("#pickAliasSubmit")
+
+    def rename(self, alias: str, new: str) -> None:
+        self.click(f"{PASSKEYS}[data-device={q(alias)}] [data-action^=rename]")
+        self.fill("#pickAliasInput", new)
+        self.click("#pickAliasSubmit")
+        self.message("Renamed")
+
+    def start_removing(self, alias: str) -> None:
+        self.click(f"{PASSKEYS}[data-device={q(alias)}] [data-action^=remove]")
+
+    def confirm_removal(self, typed: str) -> None:
+        self.fill("#confirmRemoveDeviceAlias", typed)
+        self.click("#confirmRemoveDeviceButton")
+
+    def sign_out(self) -> II:
+        self.click("#logoutButton")
+        II(self.driver).wait_for("#registerButton")
+        return II(self.driver)
+
+    # -- recovery methods --------------------------------------------------------------------
+
+    def add_recovery_phrase(self) -> list[str]:
+        """#addRecoveryPhrase -> the words -> #seedCopy -> tick -> type back the words asked for."""
+        self.click("#addRecoveryPhrase")
+        self.wait_for("[data-role=seed-word]")
+        words = self.texts("[data-role=seed-word]")
+        assert len(words) == 24, words
+        self.click("#seedCopy")
+        self.click("#ack-checkbox")
+        self.click("#displaySeedPhraseContinue")
+        self.wait_for("[data-position]")
+        positions = self.driver.js("[...document.querySelectorAll('[data-position]')].map(e => +e.dataset.position)")
+        for position in positions:
+            self.fill(f"[data-position='{position}']", words[position])
+        self.click("#confirmSeedPhraseButton")
+        self.message("recovery phrase is saved")
+        return words
+
+    def add_recovery_key(self) -> None:
+        self.click("#addRecoveryKey")
+        self.message("security key is added")
+
+    def recoveries(self) -> list[str]:
+        return self.driver.js(f"[...document.querySelectorAll({q(RECOVERIES + ' li[data-device]')})]"
+                              ".map(e => e.dataset.device)")
+
+
+class Dapp(View):
+    """The whoami demo dapp (`@dfinity/auth-client` at `/`, `@icp-sdk/auth` at `icrc.html`)."""
+
+    def open(self, url: str) -> "Dapp":
+        self.driver.goto(url)
+        self.window = self.driver.current
+        wait(lambda: self.driver.js("document.documentElement.dataset.dappReady") == "true",
+             f"[{self.driver.engine}] the dapp to be ready")
+        return self
+
+    def login(self) -> II:
+        """Clicks the login button; switches to the II popup once it is ready."""
+        before = set(self.driver.windows())
+        self.click("[data-tid=login-button]")
+        (popup,) = wait(lambda: set(self.driver.windows()) - before, f"[{self.driver.engine}] the II popup")
+        self.driver.switch(popup)
+        assert app_state(self.driver) == "ready", f"[{self.driver.engine}] the II popup did not boot"
+        return II(self.driver)
+
+    def principal(self) -> str:
+        """Back on the dapp: the principal it got, and whoami (the replica) agrees."""
+        self.driver.switch(self.window)
+        whoami = self.text("[data-tid=whoami]")
+        assert whoami == text_of(self.driver, "[data-tid=principal]"), "whoami sees another principal"
+        return whoami
+
+
+def pick_identity(popup: II, number: int) -> None:
+    """On the authorize screen: the remembered identity's button (signs in and authorizes)."""
+    popup.click(f'[data-anchor-id="{number}"]')
+
+
+def new_passkey_ids(exported: list[dict[str, Any]]) -> set[str]:
+    return {p["credentialId"] for p in exported}
