@@ -88,12 +88,29 @@ class II(View):
 
     def create_identity(self, captcha: str = "a") -> int:
         """The classic sequence: #registerButton -> (passkey) -> captcha -> #userNumber -> continue."""
+        self.start_registration()
+        return self.solve_captcha(captcha)
+
+    def start_registration(self) -> None:
         self.click("#registerButton")
-        self.fill("input#captchaInput", captcha)
-        self.click("#confirmRegisterButton")
+
+    def solve_captcha(self, captcha: str = "a") -> int:
+        """The captcha screen: types `captcha`; then the new identity's number, and "Continue"."""
+        self.submit_captcha(captcha)
         number = int(self.text("#userNumber"))
         self.click("#displayUserContinue")
         return number
+
+    def submit_captcha(self, captcha: str) -> None:
+        self.fill("input#captchaInput", captcha)
+        self.click("#confirmRegisterButton")
+
+    def captcha_message(self) -> str:
+        return self.text("[data-role=captcha-message]")
+
+    def retry(self) -> None:
+        """The error screen's primary button (a new prompt, started by this click)."""
+        self.click("#displayErrorPrimary")
 
     def sign_in(self, number: int) -> None:
         """#loginButton, then the passkey (discoverable: the browser offers it) or, with dummy
@@ -155,6 +172,9 @@ class Manage(View):
         scope = f"[data-page={page}] " if page else ""
         return self.wait_text(f"{scope}[data-role=manage-message]", needle)
 
+    def current_device(self) -> str:
+        return self.attr("li:has([data-role=current-device])", "data-device")
+
     def start_adding_this_device(self, alias: str) -> None:
         self.click("#addAdditionalDevice")
         self.click("#addThisDevice")
@@ -176,6 +196,35 @@ class Manage(View):
     def confirm_removal(self, typed: str) -> None:
         self.fill("#confirmRemoveDeviceAlias", typed)
         self.click("#confirmRemoveDeviceButton")
+
+    def remove(self, alias: str, typed: str | None = None) -> None:
+        self.start_removing(alias)
+        self.confirm_removal(alias if typed is None else typed)
+
+    def acknowledge_notice(self) -> None:
+        self.click("#manageNoticeContinue")
+
+    # -- adding a passkey from another device ------------------------------------------------
+
+    def offer_link(self, which: str = "add-device-link") -> str:
+        """#addAnotherDevice: the link (`which`: the current one, or `add-device-link-classic`), with
+        its QR code and countdown."""
+        self.click("#addAdditionalDevice")
+        self.click("#addAnotherDevice")
+        self.wait_for(f"[data-role={which}]")
+        assert self.count("svg.qr") == 1 and self.count("[data-role=countdown]") == 1
+        return self.attr(f"[data-role={which}]", "href")
+
+    def cancel_offer(self) -> "Manage":
+        self.click("[data-page=add-device-offer] [data-action=cancel]")
+        return self.ready()
+
+    def verify_code(self, code: str) -> None:
+        self.fill("#tentativeDeviceCode", code)
+        self.click("#verifyDevice")
+
+    def verify_message(self) -> str:
+        return self.text("[data-role=verify-message]")
 
     def sign_out(self) -> II:
         self.click("#logoutButton")
@@ -208,6 +257,28 @@ class Manage(View):
     def recoveries(self) -> list[str]:
         return self.driver.js(f"[...document.querySelectorAll({q(RECOVERIES + ' li[data-device]')})]"
                               ".map(e => e.dataset.device)")
+
+
+class NewDevice(View):
+    """The new device's side of "add a passkey from another device": the link opened there."""
+
+    def name_device(self, alias: str) -> str:
+        """Names the new passkey (created at this click); returns the code to type on the old device."""
+        self.submit_name(alias)
+        code = self.text("#verificationCode")
+        assert len(code) == 6 and code.isdigit(), code
+        return code
+
+    def submit_name(self, alias: str) -> None:
+        self.fill("#pickAliasInput", alias)
+        self.click("#addDeviceContinue")
+
+    def sign_in(self) -> Manage:
+        self.click("#addDeviceSignIn")
+        return Manage(self.driver).ready()
+
+    def link_problem(self) -> str:
+        return self.text("[data-role=link-problem]")
 
 
 class Dapp(View):

@@ -6,6 +6,7 @@ import pytest
 
 from tests.e2e.conftest import wait_ready
 from tests.e2e.dapp import TIMEOUT, click_login, open_dapp, register_new_identity
+from tests.pages import pick_identity
 
 
 def test_dummy_auth_classic_sequence_legacy_client(dev_server, context):
@@ -24,7 +25,7 @@ def test_new_user_with_a_passkey_then_returning_user_picks_the_remembered_identi
     dapp.reload()
     dapp.wait_for_function("document.documentElement.dataset.dappReady === 'true'")
     again = click_login(context, dapp)
-    again.popup.click(f'[data-anchor-id="{number}"]', timeout=TIMEOUT)
+    pick_identity(again.ii, number)
     assert again.principal() == principal  # one origin, always the same principal
 
 
@@ -36,9 +37,7 @@ def test_sign_in_by_number_and_origins_get_different_principals(server, context)
     # Another origin of the same dapp (the replica's ?canisterId= form), signing in by number.
     other = click_login(context, open_dapp(context, server.dapp_url(
         "?canisterId=qoctq-giaaa-aaaaa-aaaea-cai", host="localhost")))
-    other.popup.click("#loginButton", timeout=TIMEOUT)
-    other.popup.fill("#userNumberInput", str(number))
-    other.popup.click("#userNumberContinue")
+    other.ii.sign_in_by_number(number)
     assert other.principal() != principal
 
 
@@ -90,13 +89,14 @@ def test_derivation_origin_allowed_and_refused(alt_server, context):
     # A listed alternative origin deriving for the canonical one gets the same principal.
     listed = click_login(context, open_dapp(context, alt_server.dapp_url(
         f"?canisterId=qoctq-giaaa-aaaaa-aaaea-cai&derivationOrigin={whoami_origin}", host="localhost")))
-    listed.popup.click(f'[data-anchor-id="{number}"]', timeout=TIMEOUT)
+    pick_identity(listed.ii, number)
     assert listed.principal() == canonical
 
     # An origin that is not listed is refused: the dapp is told why (auth-client then closes the
     # popup) and gets no delegation.
     refused = click_login(context, open_dapp(context, alt_server.dapp_url(
-        f"?canisterId=qoctq-giaaa-aaaaa-aaaea-cai&derivationOrigin={whoami_origin}", host="127.0.0.1")))
+        f"?canisterId=qoctq-giaaa-aaaaa-aaaea-cai&derivationOrigin={whoami_origin}", host="127.0.0.1")),
+        ready=False)
     refused.dapp.wait_for_selector("[data-tid=error]:not([hidden])", timeout=TIMEOUT)
     error = refused.dapp.text_content("[data-tid=error]")
     assert "127.0.0.1" in error and "login failed" in error

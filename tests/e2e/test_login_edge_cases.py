@@ -6,25 +6,20 @@ from __future__ import annotations
 
 from tests.e2e import canister
 from tests.e2e.conftest import new_profile, swap_authenticator
-from tests.e2e.dapp import TIMEOUT, click_login, open_dapp, register_new_identity
+from tests.e2e.dapp import click_login, open_dapp, register_new_identity
 
 
 def test_wrong_captcha_shows_a_new_one_and_says_so(server, context):
     login = click_login(context, open_dapp(context, server.dapp_url()))
-    login.popup.click("#registerButton", timeout=TIMEOUT)
-    login.popup.fill("input#captchaInput", "b", timeout=TIMEOUT)  # the dummy captcha's answer is "a"
-    login.popup.click("#confirmRegisterButton")
+    popup = login.ii
+    popup.start_registration()
+    popup.submit_captcha("b")  # the dummy captcha's answer is "a"
 
-    message = login.popup.locator("[data-role=captcha-message]")
-    message.wait_for(timeout=TIMEOUT)
-    assert "not the right characters" in message.text_content()
-    assert login.popup.locator("input#captchaInput").input_value() == ""  # a fresh screen to type into
-    assert login.popup.get_attribute("[data-role=captcha-image]", "src").startswith("data:image/png;base64,")
+    assert "not the right characters" in popup.captcha_message()
+    assert popup.driver.js("document.querySelector('input#captchaInput').value") == ""  # a fresh screen
+    assert popup.attr("[data-role=captcha-image]", "src").startswith("data:image/png;base64,")
 
-    login.popup.fill("input#captchaInput", "a")
-    login.popup.click("#confirmRegisterButton")
-    number = int(login.popup.text_content("#userNumber", timeout=TIMEOUT))
-    login.popup.click("#displayUserContinue")
+    number = popup.solve_captcha("a")
     assert login.principal()
     assert len(canister.credentials(server, number)["credentials"]) == 1
 
@@ -33,18 +28,14 @@ def test_passkey_prompt_that_times_out_explains_and_retry_works(server, context)
     login = click_login(context, open_dapp(context, server.dapp_url()))
     popup = login.popup
     swap_authenticator(popup, automaticPresenceSimulation=False)  # nobody touches the key
-    popup.click("#registerButton", timeout=TIMEOUT)
-    error = popup.locator("#errorContainer")
-    error.wait_for(timeout=90_000)  # the page's WebAuthn timeout is 60 s
-    assert "cancelled or timed out" in error.text_content()
-    assert popup.locator("[data-role=error-detail]").text_content().count("NotAllowedError") == 1
+    login.ii.start_registration()
+    error = login.ii.text("#errorContainer")  # after the page's WebAuthn timeout, 60 s
+    assert "cancelled or timed out" in error
+    assert login.ii.text("[data-role=error-detail]").count("NotAllowedError") == 1
 
     swap_authenticator(popup)
-    popup.click("#displayErrorPrimary")  # retry: a new prompt, started by this click
-    popup.fill("input#captchaInput", "a", timeout=TIMEOUT)
-    popup.click("#confirmRegisterButton")
-    number = int(popup.text_content("#userNumber", timeout=TIMEOUT))
-    popup.click("#displayUserContinue")
+    login.ii.retry()  # a new prompt, started by this click
+    number = login.ii.solve_captcha("a")
     assert login.principal()
     assert len(canister.credentials(server, number)["credentials"]) == 1
 
@@ -56,16 +47,12 @@ def test_cancelled_sign_in_prompt_explains_and_retry_works(server, context):
 
     again = click_login(context, first.dapp)
     swap_authenticator(again.popup, with_passkeys=False)  # the prompt finds no passkey: NotAllowedError
-    again.popup.click("#loginButton", timeout=TIMEOUT)
-    again.popup.fill("#userNumberInput", str(number))
-    again.popup.click("#userNumberContinue")
-    again.popup.locator("#errorContainer").wait_for(timeout=TIMEOUT)
-    assert "cancelled or timed out" in again.popup.text_content("#errorContainer")
+    again.ii.sign_in_by_number(number)
+    assert "cancelled or timed out" in again.ii.error()
 
     swap_authenticator(again.popup)
-    again.popup.click("#displayErrorPrimary")
-    again.popup.fill("#userNumberInput", str(number), timeout=TIMEOUT)
-    again.popup.click("#userNumberContinue")
+    again.ii.retry()
+    again.ii.sign_in_by_number_form(number)
     assert again.principal() == principal
 
 
@@ -78,10 +65,8 @@ def test_new_browser_profile_signs_in_by_number_with_the_passkey(server, context
     fresh = new_profile(browser, context.__dict__["_ii_passkeys"])
     try:
         login = click_login(fresh, open_dapp(fresh, server.dapp_url()))
-        assert login.popup.locator("[data-anchor-id]").count() == 0
-        login.popup.click("#loginButton", timeout=TIMEOUT)
-        login.popup.fill("#userNumberInput", str(number))
-        login.popup.click("#userNumberContinue")
+        assert login.ii.count("[data-anchor-id]") == 0
+        login.ii.sign_in_by_number(number)
         assert login.principal() == principal
     finally:
         fresh.close()

@@ -198,6 +198,11 @@ class PlaywrightDriver:
         add_virtual_authenticator(context, self.page)
         self._settle()
 
+    @classmethod
+    def on(cls, page) -> "PlaywrightDriver":
+        """The driver of a page tests/e2e already holds (a fixture's page, a dapp's popup)."""
+        return cls(page.context, page)
+
     def _settle(self) -> None:
         """Waits for the context's "page" handler (it runs in a greenlet of its own, so it may still
         be adding this page's authenticator when `new_page` returns)."""
