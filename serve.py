@@ -181,8 +181,8 @@ def startup_banner(config: Config, canister_lines: list[str]) -> str:
              f"dummy_captcha={config.dummy_captcha}, dummy_auth={config.dummy_auth}, "
              f"dev_csp={config.dev_csp})",
              f"database: {config.db_path}",
-             "Open Internet Identity at:",
-             f"  http://{ii}.localhost:{config.port}/",
+             "Open Internet Identity at (each name has its own passkeys; dapps get the same principals):",
+             *(f"  {origin}/" for origin in config.ii_origins()),
              f"  http://localhost:{config.port}/?canisterId={ii}",
              f"IC HTTP interface: http://localhost:{config.port}/api/v2/status"]
     return "\n".join(lines)
