@@ -46,6 +46,10 @@ class Config:
     fetch_root_key: bool = False
     dummy_captcha: bool = False
     dummy_auth: bool = False
+    # With dummy auth, ask for an index when an identity is created or signed in to with its
+    # (dummy) passkey: index n is always the same key, so "user 1", "user 2" are stable identities
+    # (the II's `DummyAuthConfig.prompt_for_index`). Implies `dummy_auth`.
+    dummy_auth_prompt_for_index: bool = False
     dev_csp: bool = False
     ii_canister_id: str = II_CANISTER_ID
     # Another canister id whose origin serves the II frontend (icp-cli's frontend canister).
@@ -77,6 +81,13 @@ class Config:
         return (f"http://{self.ii_canister_id}.localhost:{self.port}",
                 f"http://{II_FRIENDLY_HOST}:{self.port}",
                 f"http://{self.ii_frontend_canister_id}.localhost:{self.port}")
+
+    def ii_init(self) -> dict:
+        """The II canister's init argument for this configuration (`InternetIdentityInit` as
+        decoded): `dummy_auth = opt opt record { prompt_for_index }` when dummy auth is on, else
+        `opt null` (cleared), so `config()` tells the truth about this start."""
+        dummy = {"prompt_for_index": self.dummy_auth_prompt_for_index} if self.dummy_auth else None
+        return {"dummy_auth": [None if dummy is None else [dummy]]}
 
     @property
     def state_dir(self) -> Path:

@@ -113,7 +113,8 @@ class Replica:
         try:
             self.add_canister(
                 InternetIdentityCanister(
-                    canister_id, self.storage, dummy_captcha=self.config.dummy_captcha, random=self._random
+                    canister_id, self.storage, dummy_captcha=self.config.dummy_captcha, random=self._random,
+                    init=self.config.ii_init(),
                 )
             )
         except BaseException:
