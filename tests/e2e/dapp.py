@@ -44,3 +44,24 @@ def register_new_identity(popup, captcha: str = "a") -> int:
     number = int(popup.text_content("#userNumber", timeout=TIMEOUT))
     popup.click("#displayUserContinue")
     return number
+
+
+def register_with_index(popup, index: int, captcha: str = "a") -> int:
+    """Dummy auth with `prompt_for_index`: the classic sequence with the index typed after
+    #registerButton (#dummyAuthIndexInput + #dummyAuthIndexContinue)."""
+    popup.click("#registerButton", timeout=TIMEOUT)
+    popup.fill("#dummyAuthIndexInput", str(index), timeout=TIMEOUT)
+    popup.click("#dummyAuthIndexContinue")
+    popup.fill("input#captchaInput", captcha, timeout=TIMEOUT)
+    popup.click("#confirmRegisterButton")
+    number = int(popup.text_content("#userNumber", timeout=TIMEOUT))
+    popup.click("#displayUserContinue")
+    return number
+
+
+def sign_in_with_index(popup, index: int) -> None:
+    """Dummy auth with `prompt_for_index`: "Use existing identity", "Continue with a passkey", the index."""
+    popup.click("#loginButton", timeout=TIMEOUT)
+    popup.click("[data-role=continue-with-passkey]", timeout=TIMEOUT)
+    popup.fill("#dummyAuthIndexInput", str(index), timeout=TIMEOUT)
+    popup.click("#dummyAuthIndexContinue")
