@@ -21,6 +21,7 @@ ENV_FLAGS = {
     "fetch_root_key": "II_FETCH_ROOT_KEY",
     "dummy_captcha": "II_DUMMY_CAPTCHA",
     "dummy_auth": "II_DUMMY_AUTH",
+    "dummy_auth_prompt_for_index": "II_DUMMY_AUTH_PROMPT_FOR_INDEX",
     "dev_csp": "II_DEV_CSP",
 }
 
@@ -29,7 +30,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="serve.py",
         description="Serve Internet Identity (frontend + II canister) behind a local IC replica.",
-        epilog="Environment: II_FETCH_ROOT_KEY, II_DUMMY_CAPTCHA, II_DUMMY_AUTH, II_DEV_CSP "
+        epilog="Environment: II_FETCH_ROOT_KEY, II_DUMMY_CAPTCHA, II_DUMMY_AUTH, "
+               "II_DUMMY_AUTH_PROMPT_FOR_INDEX, II_DEV_CSP "
                "(value 1 enables) do what the flags of the same name do.")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default: %(default)s; loopback only by default)")
@@ -50,6 +52,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dummy-auth", action="store_true",
                         help="no WebAuthn prompt: each identity gets a known key (for dapp "
                              "developers' automated tests; never in production)")
+    parser.add_argument("--dummy-auth-prompt-for-index", action="store_true",
+                        help="dummy auth (implies --dummy-auth) that asks for an index when an "
+                             "identity is created or signed in to with its dummy passkey: index n "
+                             "is always the same key, so 'user 1' and 'user 2' are distinct, "
+                             "stable identities for a dapp's test suite (the II's "
+                             "dummy_auth = opt opt record { prompt_for_index = true })")
     parser.add_argument("--dev-csp", action="store_true",
                         help="relax the page's Content-Security-Policy for plain-http development")
     parser.add_argument("--accept-dummy-auth-db", action="store_true",
@@ -98,6 +106,8 @@ def build_config(args: argparse.Namespace, environ: dict[str, str]) -> Config:
         config = replace(config, alternative_origins=tuple(args.whoami_alternative_origin))
     enabled = {name: True for name, var in ENV_FLAGS.items()
                if getattr(args, name) or environ.get(var) == "1"}
+    if enabled.get("dummy_auth_prompt_for_index"):
+        enabled["dummy_auth"] = True
     config = replace(config, accept_dummy_auth_db=args.accept_dummy_auth_db, **enabled)
     if args.db is None:
         config = replace(config, db_path=default_db_path(dummy_auth=config.dummy_auth))
@@ -178,11 +188,12 @@ def startup_banner(config: Config, canister_lines: list[str]) -> str:
     ii = config.ii_canister_id
     lines = [*canister_lines,
              f"flavor: {config.flavor} (fetch_root_key={config.fetch_root_key}, "
-             f"dummy_captcha={config.dummy_captcha}, dummy_auth={config.dummy_auth}, "
+             f"dummy_captcha={config.dummy_captcha}, dummy_auth={config.dummy_auth}"
+             f"{' (prompt for index)' if config.dummy_auth and config.dummy_auth_prompt_for_index else ''}, "
              f"dev_csp={config.dev_csp})",
              f"database: {config.db_path}",
-             "Open Internet Identity at:",
-             f"  http://{ii}.localhost:{config.port}/",
+             "Open Internet Identity at (each name has its own passkeys; dapps get the same principals):",
+             *(f"  {origin}/" for origin in config.ii_origins()),
              f"  http://localhost:{config.port}/?canisterId={ii}",
              f"IC HTTP interface: http://localhost:{config.port}/api/v2/status"]
     return "\n".join(lines)

@@ -26,6 +26,8 @@ class AppConfig:
     fetch_root_key: bool = False
     dummy_auth: bool = False
     dummy_captcha: bool = False
+    # The II's `DummyAuthConfig.prompt_for_index`: the person types an index, key n is always the same.
+    dummy_auth_prompt_for_index: bool = False
 
 
 def parse_page_config(canister_id: str | None, encoded: str | None) -> AppConfig:
@@ -44,5 +46,6 @@ def parse_page_config(canister_id: str | None, encoded: str | None) -> AppConfig
         flavor=str(raw.get("flavor", "production")),
         fetch_root_key=raw.get("fetchRootKey") is True,
         dummy_auth=raw.get("dummyAuth") is True,
+        dummy_auth_prompt_for_index=raw.get("dummyAuth") is True and raw.get("dummyAuthPromptForIndex") is True,
         dummy_captcha=raw.get("dummyCaptcha") is True,
     )

@@ -5,6 +5,9 @@ Routing, as a local `dfx` replica does it:
 - `http://<canister id>.localhost:<port>/...` or `http://localhost:<port>/...?canisterId=<id>`:
   that canister's web front. The II canister's front is the frontend (`replica.http.static`);
   other canisters answer through their `http_request`.
+- The II frontend also at the names icp-cli's local network gives it: `http://id.ai.localhost:<port>`
+  and its frontend canister's `http://uqzsh-gqaaa-aaaaq-qaada-cai.localhost:<port>` (or
+  `?canisterId=` of that id): the same page, the same backend (`Config.ii_origins`).
 - `http://localhost:<port>/` with no canister: a short page listing what is hosted.
 - a developer's built frontend (`frontends`: canister id -> folder) at its canister's origin, as
   the asset canister serves it (`replica.http.frontend`: aliases, the `index.html` fallback,
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Protocol
 from urllib.parse import parse_qs, quote, urlsplit
 
-from replica.config import Config
+from replica.config import II_FRIENDLY_HOST, Config
 from replica.http.body import BAD_LENGTH, DISCONNECTED, BodyRefused, read_body
 from replica.http.frontend import FrontendSite, PathRefused, ic_env_cookie
 from replica.http.gateway import HttpGateway, canister_response
@@ -80,8 +83,13 @@ def shown(text: str, limit: int = 160) -> str:
     return quoted if len(quoted) <= limit else quoted[:limit] + "..."
 
 
+def host_name(host: str) -> str:
+    """The name of a Host header: lower case, without its port and trailing dot."""
+    return host.split(":", 1)[0].lower().rstrip(".")
+
+
 def canister_from_host(host: str) -> str | None:
-    name = host.split(":", 1)[0].lower().rstrip(".")
+    name = host_name(host)
     if name.endswith(".localhost"):
         label = name[: -len(".localhost")]
         # `<id>.localhost` and `<anything>.<id>.localhost` both name the canister <id>.
@@ -243,7 +251,14 @@ class App:
 
     def _canister(self, query: str, headers: dict[str, str]) -> str | None:
         """The canister a request is for: its host's `<id>.localhost`, else `?canisterId=`, else
-        the `?canisterId=` of the page it comes from (its Referer). Named but malformed: 400."""
+        the `?canisterId=` of the page it comes from (its Referer). Named but malformed: 400.
+        The II frontend's other names (`id.ai.localhost`, the frontend canister's id) give II."""
+        canister = self._named_canister(query, headers)
+        return self.config.ii_canister_id if canister == self.config.ii_frontend_canister_id else canister
+
+    def _named_canister(self, query: str, headers: dict[str, str]) -> str | None:
+        if host_name(headers.get("host", "")) == II_FRIENDLY_HOST:
+            return self.config.ii_canister_id
         label = canister_from_host(headers.get("host", ""))
         if label is not None:
             canister = valid_canister_id(label)
@@ -270,8 +285,13 @@ class App:
         items = "".join(
             f'<li>{html.escape(name)}: <a href="http://{html.escape(cid)}.localhost:{port}/">{html.escape(cid)}</a></li>'
             for cid, name in self.canister_names.items())
+        also = ""
+        if self.config.ii_canister_id in self.canister_names:
+            also = "<p>Internet Identity also answers at " + ", ".join(
+                f'<a href="{html.escape(o)}/">{html.escape(o)}</a>'
+                for o in self.config.ii_origins()[1:]).replace(f":{self.config.port}", f":{port}") + ".</p>"
         body = (f"<!doctype html><meta charset=utf-8><title>Local replica</title>"
-                f"<h1>Local replica</h1><p>Hosted canisters:</p><ul>{items}</ul>").encode()
+                f"<h1>Local replica</h1><p>Hosted canisters:</p><ul>{items}</ul>{also}").encode()
         return Response(200, [("content-type", MIME_TYPES[".html"]),
                               ("content-security-policy", directory_csp(port)),
                               ("x-frame-options", "DENY"), ("x-content-type-options", "nosniff"),

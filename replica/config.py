@@ -11,6 +11,12 @@ if TYPE_CHECKING:
     from replica.project import Project
 
 II_CANISTER_ID = "rdmx6-jaaaa-aaaaa-aaadq-cai"
+# icp-cli's local network serves the II frontend from its own canister at its mainnet id, also
+# under a friendly name (icp-cli: crates/icp-canister-interfaces/src/internet_identity.rs and
+# crates/icp/src/network/custom_domains.rs). Here the II canister serves its page itself, so both
+# names are aliases of II's origin: `http://uqzsh-....localhost:<port>` and `http://id.ai.localhost:<port>`.
+II_FRONTEND_CANISTER_ID = "uqzsh-gqaaa-aaaaq-qaada-cai"
+II_FRIENDLY_HOST = "id.ai.localhost"
 WHOAMI_CANISTER_ID = "qoctq-giaaa-aaaaa-aaaea-cai"
 
 FLAVORS: dict[str, dict[str, bool]] = {
@@ -40,8 +46,14 @@ class Config:
     fetch_root_key: bool = False
     dummy_captcha: bool = False
     dummy_auth: bool = False
+    # With dummy auth, ask for an index when an identity is created or signed in to with its
+    # (dummy) passkey: index n is always the same key, so "user 1", "user 2" are stable identities
+    # (the II's `DummyAuthConfig.prompt_for_index`). Implies `dummy_auth`.
+    dummy_auth_prompt_for_index: bool = False
     dev_csp: bool = False
     ii_canister_id: str = II_CANISTER_ID
+    # Another canister id whose origin serves the II frontend (icp-cli's frontend canister).
+    ii_frontend_canister_id: str = II_FRONTEND_CANISTER_ID
     whoami_canister_id: str = WHOAMI_CANISTER_ID
     static_root: Path = Path(__file__).resolve().parent.parent
     # Extra origins whoami's /.well-known/ii-alternative-origins lists (tests change it).
@@ -62,6 +74,20 @@ class Config:
     # The developer's canisters and frontends deployed at start (replica.project, replica.deploy):
     # `--canister`, `--frontend`, `--project`, `--env-file`; None: nothing to deploy.
     project: "Project | None" = None
+
+    def ii_origins(self) -> tuple[str, ...]:
+        """Every origin the II frontend answers at (the page config's `canisterId` is the same on
+        all): the II canister's own, icp-cli's friendly name and its frontend canister's."""
+        return (f"http://{self.ii_canister_id}.localhost:{self.port}",
+                f"http://{II_FRIENDLY_HOST}:{self.port}",
+                f"http://{self.ii_frontend_canister_id}.localhost:{self.port}")
+
+    def ii_init(self) -> dict:
+        """The II canister's init argument for this configuration (`InternetIdentityInit` as
+        decoded): `dummy_auth = opt opt record { prompt_for_index }` when dummy auth is on, else
+        `opt null` (cleared), so `config()` tells the truth about this start."""
+        dummy = {"prompt_for_index": self.dummy_auth_prompt_for_index} if self.dummy_auth else None
+        return {"dummy_auth": [None if dummy is None else [dummy]]}
 
     @property
     def state_dir(self) -> Path:

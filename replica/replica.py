@@ -78,7 +78,8 @@ class Replica:
             raise
         self.runtime.attach_host(self.host)
         self.host.attach(self.runtime)
-        reserved = {Principal.from_text(config.ii_canister_id).raw, Principal.from_text(config.whoami_canister_id).raw}
+        reserved = {Principal.from_text(text).raw for text in
+                    (config.ii_canister_id, config.ii_frontend_canister_id, config.whoami_canister_id)}
         self.runtime.register(
             ManagementCanister(
                 self.host,
@@ -112,7 +113,8 @@ class Replica:
         try:
             self.add_canister(
                 InternetIdentityCanister(
-                    canister_id, self.storage, dummy_captcha=self.config.dummy_captcha, random=self._random
+                    canister_id, self.storage, dummy_captcha=self.config.dummy_captcha, random=self._random,
+                    init=self.config.ii_init(),
                 )
             )
         except BaseException:

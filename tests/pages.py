@@ -94,6 +94,22 @@ class II(View):
     def start_registration(self) -> None:
         self.click("#registerButton")
 
+    # Dummy auth with `prompt_for_index` (serve.py --dummy-auth-prompt-for-index): identity n of a
+    # dapp's test suite, asked for after #registerButton or "Continue with a passkey".
+    def create_identity_as(self, index: int, captcha: str = "a") -> int:
+        self.start_registration()
+        self.give_index(index)
+        return self.solve_captcha(captcha)
+
+    def sign_in_as(self, index: int) -> None:
+        self.click("#loginButton")
+        self.click("[data-role=continue-with-passkey]")
+        self.give_index(index)
+
+    def give_index(self, index: int) -> None:
+        self.fill("#dummyAuthIndexInput", str(index))
+        self.click("#dummyAuthIndexContinue")
+
     def solve_captcha(self, captcha: str = "a") -> int:
         """The captcha screen: types `captcha`; then the new identity's number, and "Continue"."""
         self.submit_captcha(captcha)

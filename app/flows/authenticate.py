@@ -29,6 +29,7 @@ from ic.webauthn import encode_webauthn_signature, public_key_from_attestation
 from app.canister.client import Credential, Retry
 from app.canister.errors import CanisterError
 from app.errors import AppError
+from app.flows.dummy_auth import DUMMY_CREDENTIAL_BYTES, ask_index, credential_id_for_index
 from app.flows.env import Env, SessionKey
 from app.passkeys import Assertion, CreationOptions, NewCredential, PasskeyError, RequestOptions
 from app.protocol.request import AuthnMethod
@@ -37,7 +38,6 @@ from app.ui import auth as screens
 from app.ui.screen import Screen, Ui, busy_screen, error_screen
 
 SESSION_TTL_NS = 30 * 60 * 10**9
-DUMMY_CREDENTIAL_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,10 @@ class SignedIn:
 
 class SignInError(AppError):
     """The passkey (or dummy key) used does not open the identity asked for."""
+
+
+class SignInCancelled(SignInError):
+    """The person went back from a step of the sign-in (the dummy-auth index): nothing to explain."""
 
 
 def dummy_credential_id(random: Callable[[int], bytes]) -> bytes:
@@ -85,13 +89,16 @@ NOT_READY = "Internet Identity is still starting. Try again."
 
 @dataclass(frozen=True)
 class RegisterStart:
-    """The click on "Create": the browser's passkey prompt, or (dummy auth) the new key's id."""
+    """The click on "Create": the browser's passkey prompt, or (dummy auth) the new key's id;
+    neither with dummy auth that prompts for an index (asked on the next screen)."""
 
     pending: Optional[Awaitable[NewCredential]] = None
     credential_id: Optional[bytes] = None
 
 
 def start_register(env: Env) -> RegisterStart:
+    if env.config.dummy_auth and env.config.dummy_auth_prompt_for_index:
+        return RegisterStart()
     if env.config.dummy_auth:
         return RegisterStart(credential_id=dummy_credential_id(env.random))
     return RegisterStart(pending=env.start_create(CreationOptions(
@@ -115,7 +122,7 @@ def start_sign_in(env: Env, key: Optional[SessionKey], anchor: Optional[int],
         return NOT_READY
     delegation = frontend_delegation(key, env.now_ns())
     if env.config.dummy_auth:
-        if anchor is None:
+        if anchor is None and not env.config.dummy_auth_prompt_for_index:
             return "With dummy authentication, type the identity number."
         return SignInStart(anchor, key, delegation)
     return SignInStart(anchor, key, delegation, env.start_get(RequestOptions(
@@ -146,6 +153,10 @@ async def create_identity(env: Env, ui: Ui, started: RegisterStart,
                           key: Optional[SessionKey] = None) -> Optional[SignedIn]:
     """A new identity (passkey, captcha, its number shown), or None: the person went back."""
     while True:
+        if started.pending is None and started.credential_id is None:
+            started = await indexed_register_start(env, ui)
+            if started is None:
+                return None
         ui.show(busy_screen("Creating your passkey…" if started.pending else "Creating your identity…"))
         try:
             credential = await new_credential(started)
@@ -159,6 +170,22 @@ async def create_identity(env: Env, ui: Ui, started: RegisterStart,
         except CanisterError as exc:
             await ui.ask(error_screen("Could not create your identity", str(exc)))
             return None
+
+
+async def indexed_register_start(env: Env, ui: Ui) -> Optional[RegisterStart]:
+    """Dummy auth with `prompt_for_index`: the key of the index typed, if no identity holds it yet."""
+    message = None
+    while True:
+        index = await ask_index(ui, "Create an identity with the test key of this index.", message)
+        if index is None:
+            return None
+        credential_id = credential_id_for_index(index)
+        ui.show(busy_screen("Checking the index…"))
+        found = await (await env.ii()).lookup_credential(credential_id)
+        if found is None:
+            return RegisterStart(credential_id=credential_id)
+        message = (f"Index {index} is already the key of identity {found[0]}: sign in with it "
+                   f"(Use existing identity), or type another index.")
 
 
 async def new_credential(started: RegisterStart) -> Credential:
@@ -216,6 +243,8 @@ async def use_existing(env: Env, ui: Ui, key: Optional[SessionKey],
             continue
         try:
             return await finish_sign_in(env, ui, click.started, credentials)
+        except SignInCancelled:
+            message = None
         except AppError as exc:  # the prompt failed, or the passkey does not open this identity
             await ui.ask(error_screen("Could not sign in", str(exc)))
             message = None
@@ -224,8 +253,7 @@ async def use_existing(env: Env, ui: Ui, key: Optional[SessionKey],
 async def finish_sign_in(env: Env, ui: Ui, started: SignInStart, credentials: dict[int, list[Credential]]) -> SignedIn:
     """Signed in once the prompt begun in the click answers; AppError when it does not."""
     if started.pending is None:
-        ui.show(busy_screen("Signing in…"))
-        anchor, device_key, signature = await dummy_signature(env, started, credentials)
+        anchor, device_key, signature = await dummy_signature(env, ui, started, credentials)
     else:
         ui.show(busy_screen("Waiting for your passkey…"))
         assertion = await started.pending
@@ -252,9 +280,22 @@ async def device_key_of(env: Env, anchor: Optional[int], credential_id: bytes,
     raise SignInError(f"This passkey is not registered for identity {anchor}.")
 
 
-async def dummy_signature(env: Env, started: SignInStart,
+async def dummy_signature(env: Env, ui: Ui, started: SignInStart,
                           credentials: dict[int, list[Credential]]) -> tuple[int, bytes, bytes]:
     anchor = started.anchor
+    if anchor is None:  # "continue with a passkey" and prompt_for_index: the index names the key
+        index = await ask_index(ui, "Sign in with the test key of this index.")
+        if index is None:
+            raise SignInCancelled("Signing in was cancelled.")
+        ui.show(busy_screen("Signing in…"))
+        credential_id = credential_id_for_index(index)
+        device = dummy_device(credential_id)
+        found = await (await env.ii()).lookup_credential(credential_id)
+        if found is None or found[1] != device.public_key_der():
+            raise SignInError(f"No identity here has the test key of index {index}. "
+                              f"Create one with that index first.")
+        return found[0], found[1], await device.sign(delegation_payload(started.delegation))
+    ui.show(busy_screen("Signing in…"))
     known = credentials.get(anchor) or await (await env.ii()).credentials(anchor)
     for credential in known:
         if len(credential.credential_id) == DUMMY_CREDENTIAL_BYTES:
@@ -321,6 +362,8 @@ async def sign_in_started(env: Env, ui: Ui, keyring: Keyring, started: "SignInSt
         if isinstance(started, str):
             raise SignInError(started)
         return await finish_sign_in(env, ui, started, keyring.credentials)
+    except SignInCancelled:
+        return None
     except AppError as exc:
         await ui.ask(error_screen("Could not sign in", str(exc)))
         return None

@@ -191,6 +191,7 @@ def page_config(config: Config) -> dict[str, object]:
         "flavor": config.flavor,
         "fetchRootKey": config.fetch_root_key,
         "dummyAuth": config.dummy_auth,
+        "dummyAuthPromptForIndex": config.dummy_auth and config.dummy_auth_prompt_for_index,
         "dummyCaptcha": config.dummy_captcha,
     }
 

@@ -57,3 +57,11 @@ def click_login(context, dapp, *, ready: bool = True) -> Login:
 
 def register_new_identity(popup, captcha: str = "a") -> int:
     return ii(popup).create_identity(captcha)
+
+
+def register_with_index(popup, index: int, captcha: str = "a") -> int:
+    return ii(popup).create_identity_as(index, captcha)
+
+
+def sign_in_with_index(popup, index: int) -> None:
+    ii(popup).sign_in_as(index)

@@ -68,6 +68,10 @@ def settings_update_from_init(init: dict | None) -> SettingsUpdate | None:
     origins = wire.unopt(init.get("related_origins"))
     if origins is not None:
         update.related_origins = list(origins)
+    dummy = init.get("dummy_auth")  # opt opt DummyAuthConfig: null keeps, opt null clears
+    if isinstance(dummy, (list, tuple)) and len(dummy) == 1:
+        inner = wire.unopt(dummy[0])
+        update.dummy_auth = (None if inner is None else {"prompt_for_index": bool(inner["prompt_for_index"])},)
     return update
 
 
@@ -195,7 +199,7 @@ class InternetIdentityCanister(LegacyApi, V2Api):
             trigger = {"Static": {"CaptchaEnabled" if t.static_enabled else "CaptchaDisabled": None}}
         fields = (
             "archive_config", "new_flow_origins", "openid_configs", "sso_discoverable_domains",
-            "analytics_config", "enable_dapps_explorer", "is_production", "dummy_auth",
+            "analytics_config", "enable_dapps_explorer", "is_production",
             "backend_canister_id", "backend_origin", "dnssec_config", "doh_config",
         )
         config = {name: s.passthrough.get(name, wire.opt(None)) for name in fields}
@@ -205,6 +209,7 @@ class InternetIdentityCanister(LegacyApi, V2Api):
             "register_rate_limit": wire.opt({"time_per_token_ns": s.time_per_token_ns, "max_tokens": s.max_tokens}),
             "captcha_config": wire.opt({"max_unsolved_captchas": s.max_unsolved_captchas, "captcha_trigger": trigger}),
             "related_origins": wire.opt(s.related_origins),
+            "dummy_auth": [wire.opt(s.dummy_auth)],  # as the real II: always `opt`, inner null = off
         })
         return [config]
 

@@ -45,6 +45,9 @@ class Settings:
     captcha_trigger: CaptchaTrigger = field(default_factory=CaptchaTrigger)
     canister_creation_cycles_cost: int = DEFAULT_CANISTER_CREATION_CYCLES_COST
     related_origins: list[str] | None = None
+    # `DummyAuthConfig` (`{"prompt_for_index": bool}`) or None: dummy auth off. Kept across starts
+    # as the real II keeps it across upgrades (`opt opt`: null keeps, `opt null` clears).
+    dummy_auth: dict | None = None
     # Everything else from the init argument, as decoded (echoed by `config`).
     passthrough: dict = field(default_factory=dict)
 
@@ -61,6 +64,7 @@ class Settings:
                                     t.reference_rate_sampling_interval_s],
                 "canister_creation_cycles_cost": self.canister_creation_cycles_cost,
                 "related_origins": self.related_origins,
+                "dummy_auth": self.dummy_auth,
             }
         )
 
@@ -76,6 +80,7 @@ class Settings:
             captcha_trigger=CaptchaTrigger(t[0], t[1], t[2], t[3]),
             canister_creation_cycles_cost=m["canister_creation_cycles_cost"],
             related_origins=m.get("related_origins"),
+            dummy_auth=m.get("dummy_auth"),
         )
 
 
@@ -106,6 +111,8 @@ class SettingsUpdate:
     captcha_config: tuple[int, CaptchaTrigger] | None = None
     canister_creation_cycles_cost: int | None = None
     related_origins: list[str] | None = None
+    # (config,) to set dummy auth (config None: off); None keeps what is stored.
+    dummy_auth: tuple[dict | None] | None = None
     passthrough: dict = field(default_factory=dict)
 
     def apply(self, settings: Settings, *, anchors_exist: bool) -> None:
@@ -128,3 +135,5 @@ class SettingsUpdate:
             settings.canister_creation_cycles_cost = self.canister_creation_cycles_cost
         if self.related_origins is not None:
             settings.related_origins = list(self.related_origins)
+        if self.dummy_auth is not None:
+            settings.dummy_auth = self.dummy_auth[0]

@@ -134,12 +134,14 @@ def not_in_flows(*_args: Any) -> Any:
     raise AssertionError("a converted flow reads the page only through its screens")
 
 
-def make_env(replica, *, dummy_auth: bool = True, start_create=None, start_get=None,
-             storage: dict | None = None, clock: Clock | None = None, ui: FakeUi | None = None) -> Env:
+def make_env(replica, *, dummy_auth: bool = True, prompt_for_index: bool = False, start_create=None,
+             start_get=None, storage: dict | None = None, clock: Clock | None = None,
+             ui: FakeUi | None = None) -> Env:
     storage = {} if storage is None else storage
     clock = clock or Clock()
     return Env(
-        config=AppConfig(canister_id=II, fetch_root_key=True, dummy_auth=dummy_auth, dummy_captcha=True),
+        config=AppConfig(canister_id=II, fetch_root_key=True, dummy_auth=dummy_auth,
+                         dummy_auth_prompt_for_index=prompt_for_index, dummy_captcha=True),
         ui=ui or FakeUi([]), spawn=asyncio.ensure_future, transport=AsgiTransport(replica.api),
         bls_verify=None, new_session_key=new_session_key,
         start_create=start_create or not_in_flows, start_get=start_get or not_in_flows,

@@ -53,7 +53,8 @@ def run_serve(*argv: str) -> subprocess.CompletedProcess:
 def test_help_explains_every_option():
     out = run_serve("--help").stdout
     for option in ("--host", "--port", "--db", "--flavor", "--fetch-root-key", "--dummy-captcha",
-                   "--dummy-auth", "--dev-csp", "II_FETCH_ROOT_KEY", "II_DEV_CSP"):
+                   "--dummy-auth", "--dummy-auth-prompt-for-index", "--dev-csp", "II_FETCH_ROOT_KEY",
+                   "II_DUMMY_AUTH_PROMPT_FOR_INDEX", "II_DEV_CSP"):
         assert option in out
 
 
@@ -84,3 +85,17 @@ def test_whoami_alternative_origins():
     config = config_for("--whoami-alternative-origin", "http://a.localhost:1",
                         "--whoami-alternative-origin", "http://b.localhost:1")
     assert config.alternative_origins == ("http://a.localhost:1", "http://b.localhost:1")
+
+
+def test_dummy_auth_prompt_for_index_implies_dummy_auth_and_its_database():
+    from replica.config import default_db_path
+    from replica.http.static import page_config
+
+    for config in (config_for("--dummy-auth-prompt-for-index"),
+                   config_for(env={"II_DUMMY_AUTH_PROMPT_FOR_INDEX": "1"})):
+        assert config.dummy_auth and config.dummy_auth_prompt_for_index
+        assert config.db_path == default_db_path(dummy_auth=True)
+        assert page_config(config)["dummyAuthPromptForIndex"] is True
+        assert config.ii_init() == {"dummy_auth": [[{"prompt_for_index": True}]]}
+    assert page_config(config_for("--flavor", "dev"))["dummyAuthPromptForIndex"] is False
+    assert "(prompt for index)" in serve.startup_banner(config_for("--dummy-auth-prompt-for-index"), [])

@@ -146,6 +146,10 @@ def test_canister_id_header(value, expected):
     ("http://rdmx6-jaaaa-aaaaa-aaadq-cai.localhost:4943",
      f"http://localhost:4943/.well-known/ii-alternative-origins?canisterId={CANISTER}"),
     ("http://localhost:8080", f"http://localhost:8080/.well-known/ii-alternative-origins?canisterId={CANISTER}"),
+    # icp-cli's local names of the II (issue 16 item 7): local, never mainnet's `https://id.ai` rule.
+    ("http://id.ai.localhost:4943", f"http://localhost:4943/.well-known/ii-alternative-origins?canisterId={CANISTER}"),
+    ("http://uqzsh-gqaaa-aaaaq-qaada-cai.localhost:4943",
+     f"http://localhost:4943/.well-known/ii-alternative-origins?canisterId={CANISTER}"),
     ("http://rdmx6-jaaaa-aaaaa-aaadq-cai.localhost",
      f"http://localhost/.well-known/ii-alternative-origins?canisterId={CANISTER}"),
     ("http://127.0.0.1:4943", f"http://127.0.0.1:4943/.well-known/ii-alternative-origins?canisterId={CANISTER}"),
