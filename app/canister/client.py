@@ -16,7 +16,7 @@ from ic.delegation import Delegation, DelegationChain, SignedDelegation
 from ic.errors import ICError
 
 from app.canister.devices import AnchorInfo, Device
-from app.canister.errors import DeviceError, NoDelegation, RegistrationError, refusal
+from app.canister.errors import DeviceError, IdentityNameRefused, NoDelegation, RegistrationError, refusal
 from app.canister.interface import DID_TEXT
 
 _INTERFACE = None
@@ -146,6 +146,12 @@ class IIClient:
             return None
         return int(found[0]["anchor_number"]), bytes(found[0]["pubkey"])
 
+    async def identity_by_recovery_phrase(self) -> Optional[int]:
+        """The identity whose recovery phrase signs this client's calls (its agent's identity is
+        the phrase key), or None: no identity has that phrase."""
+        found = await self._call("lookup_caller_identity_by_recovery_phrase")
+        return None if not found else int(found[0])
+
     # -- delegations for dapps
 
     async def delegation(self, anchor: int, origin: str, session_key: bytes,
@@ -166,6 +172,13 @@ class IIClient:
 
     async def anchor_info(self, anchor: int) -> AnchorInfo:
         return AnchorInfo.from_candid(anchor, await self._call("get_anchor_info", anchor))
+
+    async def set_name(self, anchor: int, name: Optional[str]) -> None:
+        """The identity's name (None removes it); IdentityNameRefused when the canister says no."""
+        tag, payload = _variant(await self._call("identity_properties_replace", anchor,
+                                                  {"name": None if name is None else [name]}))
+        if tag == "Err":
+            raise IdentityNameRefused(*_variant(payload))
 
     async def add_device(self, anchor: int, device: Device) -> None:
         await self._call("add", anchor, device.to_device_data())

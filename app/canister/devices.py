@@ -201,3 +201,22 @@ def validate_alias(alias: str) -> str:
     if len(alias.encode()) > ALIAS_MAX_BYTES:
         raise AliasError(f"The name is too long: at most {ALIAS_MAX_BYTES} bytes.")
     return alias
+
+
+IDENTITY_NAME_MAX_BYTES = 128  # the canister's limit (identity_properties_replace), UTF-8 bytes
+
+
+class IdentityNameError(AppError, ValueError):
+    """An identity name the canister would refuse."""
+
+
+def validate_identity_name(name: str) -> str:
+    """The identity's name as stored (spacing collapsed), or IdentityNameError saying what is wrong."""
+    name = " ".join(name.split())
+    if not name:
+        raise IdentityNameError("Type a name for this identity, or choose “Remove the name”.")
+    size = len(name.encode())
+    if size > IDENTITY_NAME_MAX_BYTES:
+        raise IdentityNameError(f"The name is too long: {size} bytes, at most {IDENTITY_NAME_MAX_BYTES} "
+                                "(letters with accents and emoji take more than one byte).")
+    return name

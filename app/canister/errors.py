@@ -128,3 +128,21 @@ class DeviceError(CanisterError):
     @property
     def retries_left(self) -> Optional[int]:
         return int(self.detail) if self.reason in ("wrong_code", "WrongCode") else None
+
+
+class IdentityNameRefused(CanisterError):
+    """The canister refused the identity's new name (`identity_properties_replace`); `reason` is
+    the variant's tag."""
+
+    def __init__(self, reason: str, detail: Any = None):
+        self.reason, self.detail = reason, detail
+        if reason == "NameTooLong":
+            limit = detail.get("limit") if isinstance(detail, dict) else None
+            message = f"Internet Identity refused the name: it is too long (at most {limit} bytes)."
+        elif reason == "Unauthorized":
+            message = "This session is not allowed to change this identity. Sign in again."
+        elif reason == "StorageSpaceExceeded":
+            message = "Internet Identity refused the name: the identity has no room left for it."
+        else:
+            message = f"Internet Identity could not change the name ({reason}: {detail})."
+        super().__init__(message)

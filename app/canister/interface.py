@@ -56,6 +56,8 @@ type AuthnMethodRegisterError = variant { RegistrationModeOff; RegistrationAlrea
 type AuthnMethodConfirmationError = variant { Unauthorized : principal; InternalCanisterError : text; WrongCode : record { retries_left : nat8; }; RegistrationModeOff; NoAuthnMethodToConfirm; };
 type AuthnMethodRegistrationModeEnterError = variant { InvalidRegistrationId : text; Unauthorized : principal; AlreadyInProgress; InternalCanisterError : text; };
 type AuthnMethodRegistrationModeExitError = variant { Unauthorized : principal; InternalCanisterError : text; RegistrationModeOff; InvalidMetadata : text; PasskeyWithThisPublicKeyIsAlreadyUsed; };
+type IdentityPropertiesReplace = record { name : opt text; };
+type IdentityPropertiesReplaceError = variant { Unauthorized : principal; StorageSpaceExceeded : record { space_available : nat64; space_required : nat64; }; NameTooLong : record { limit : nat64; }; InternalCanisterError : text; };
 service : {
   identity_registration_start : () -> (variant { Ok : IdRegNextStepResult; Err : IdRegStartError });
   check_captcha : (CheckCaptchaArg) -> (variant { Ok : IdRegNextStepResult; Err : CheckCaptchaError });
@@ -78,5 +80,7 @@ service : {
   authn_method_register : (IdentityNumber, AuthnMethodData) -> (variant { Ok : AuthnMethodConfirmationCode; Err : AuthnMethodRegisterError });
   authn_method_confirm : (IdentityNumber, confirmation_code : text) -> (variant { Ok; Err : AuthnMethodConfirmationError });
   lookup_by_registration_mode_id : (RegistrationId) -> (opt IdentityNumber) query;
+  identity_properties_replace : (IdentityNumber, IdentityPropertiesReplace) -> (variant { Ok; Err : IdentityPropertiesReplaceError });
+  lookup_caller_identity_by_recovery_phrase : () -> (opt IdentityNumber);
 }
 """

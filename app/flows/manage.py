@@ -4,6 +4,9 @@
 each choice on the page is a function that awaits its screens and returns what the page says
 next (`Back`) or `SignedOut`:
 
+- `rename_identity`: the identity's own name (`identity_properties_replace`; checked for its
+  length before the call, a refusal shown on the name screen; an empty name is refused, "Remove
+  the name" removes it), shown on the page and, through `remember_name`, in "Continue as";
 - `rename` (`update`), `remove` after the alias is typed back (`remove`; removing the device in use
   signs out; removing the last way in is warned about; a locked recovery phrase must be unlocked
   first), `add_here`: a passkey on this device (`add`; the WebAuthn prompt starts inside the click);
@@ -19,8 +22,9 @@ from __future__ import annotations
 from typing import Awaitable, Callable, Optional
 
 from app.canister.client import IIClient
-from app.canister.devices import MAX_DEVICES, MAX_PASSKEYS, AliasError, AnchorInfo, Device, validate_alias
-from app.canister.errors import CanisterError
+from app.canister.devices import (MAX_DEVICES, MAX_PASSKEYS, AliasError, AnchorInfo, Device, IdentityNameError,
+                                  validate_alias, validate_identity_name)
+from app.canister.errors import CanisterError, IdentityNameRefused
 from app.flows.authenticate import SignedIn
 from app.flows.env import Env
 from app.flows.outcomes import Back, Outcome, SignedOut
@@ -32,6 +36,7 @@ from app.ui.screen import Screen, Ui, busy_screen, error_screen
 
 ALIAS_INPUT = "#pickAliasInput"
 CONFIRM_ALIAS_INPUT = "#confirmRemoveDeviceAlias"
+NAME_INPUT = "#identityNameInput"
 ALREADY_HERE = ("This device already has a passkey of this identity. Add one on another device, or "
                 "with a security key.")
 LOCKED = "This recovery phrase is locked: unlock it (with the phrase) before removing it."
@@ -75,7 +80,7 @@ def next_passkey_alias(info: AnchorInfo) -> str:
 def page_screen(info: AnchorInfo, now_ns: int, who: SignedIn, message: Optional[str] = None,
                 error: bool = False, *, start_recovery_key: Optional[Callable] = None) -> Screen:
     """The page; `start_recovery_key` runs inside the click on "Add a recovery security key"."""
-    actions = ["add-device", "add-recovery-key", "logout"]
+    actions = ["rename-identity", "add-device", "add-recovery-key", "logout"]
     if info.recovery_phrase is None:
         actions.append("add-phrase")
     for index, device in enumerate(info.devices):
@@ -88,6 +93,11 @@ def page_screen(info: AnchorInfo, now_ns: int, who: SignedIn, message: Optional[
 def rename_screen(device: Device, message: Optional[str] = None) -> Screen:
     return Screen(screens.render_alias("Rename", f"A new name for “{device.alias}”.", device.alias,
                                        "rename", "Save", message), ("rename", "back"), reads=(ALIAS_INPUT,))
+
+
+def identity_name_screen(info: AnchorInfo, value: str, message: Optional[str] = None) -> Screen:
+    actions = ("save-name", "remove-name", "back") if info.name else ("save-name", "back")
+    return Screen(screens.render_identity_name(info.anchor, info.name, value, message), actions, reads=(NAME_INPUT,))
 
 
 def confirm_remove_screen(info: AnchorInfo, device: Device, who: SignedIn, message: Optional[str] = None) -> Screen:
@@ -153,6 +163,8 @@ async def choice(env: Env, ui: Ui, who: SignedIn, info: AnchorInfo, action: str,
     """What `action` on the page leads to; None: back to the page as it was."""
     if action == "logout":
         return SignedOut()
+    if action == "rename-identity":
+        return await rename_identity(env, ui, who, info)
     if action == "add-device":
         return await add_passkey(env, ui, who, info)
     if action == "add-phrase":
@@ -192,6 +204,33 @@ def remember_name(env: Env, info: AnchorInfo) -> None:
 
 
 # -- the choices -----------------------------------------------------------------------------------
+
+
+async def rename_identity(env: Env, ui: Ui, who: SignedIn, info: AnchorInfo) -> Optional[Back]:
+    """Name the identity, change its name or remove it; the canister's refusal stays on this screen."""
+    message, value = None, info.name or ""
+    while True:
+        click = await ui.ask(identity_name_screen(info, value, message))
+        if click.action == "back":
+            return None
+        if click.action == "remove-name":
+            return await write(env, ui, who, "Removing the name…", lambda client: client.set_name(who.anchor, None),
+                               "The identity has no name now.")
+        value = click.text(NAME_INPUT)
+        try:
+            name = validate_identity_name(value)
+        except IdentityNameError as exc:
+            message = str(exc)
+            continue
+        ui.show(busy_screen("Saving the name…"))
+        try:
+            await (await env.ii(who.identity)).set_name(who.anchor, name)
+        except IdentityNameRefused as exc:
+            message = str(exc)
+            continue
+        except CanisterError as exc:
+            return Back(str(exc), error=True)
+        return Back(f"This identity is named “{name}” now.")
 
 
 async def rename(env: Env, ui: Ui, who: SignedIn, device: Device) -> Optional[Back]:

@@ -1,9 +1,12 @@
 """Recovering an identity (issue 6 item 5; ii-facts §5 "Recovery phrase"), and the phrase helpers
 the recovery methods of the manage page share (`app.flows.recovery_methods`).
 
-- `recover` ("Lost access?"): with the phrase (the classic `"<number> <words>"` form; spacing and
-  case do not matter; a wrong word is named) or with the recovery security key; then the person
-  is offered a new passkey on this device, and is signed in.
+- `recover` ("Lost access?"): with the phrase (the 24 words alone, or the classic
+  `"<number> <words>"` form; spacing and case do not matter; a wrong word is named) or with the
+  recovery security key; then the person is offered a new passkey on this device (the screen names
+  the identity, with its name where it has one), and is signed in. With the words alone, the
+  identity is the one `lookup_caller_identity_by_recovery_phrase` finds for the phrase's key (the
+  call is signed by that key), as the current II does.
 
 Signing as the phrase: its Ed25519 key (SLIP-0010, `app.recovery.phrase`) signs one delegation to
 the page's session key, as a passkey does at sign-in, so later calls are signed by WebCrypto.
@@ -32,6 +35,8 @@ from app.ui import recovery as screens
 from app.ui.screen import Screen, Ui, busy_screen
 
 CONFIRM_WORDS = 4
+NO_IDENTITY = ("Could not use recovery phrase: no identity has this recovery phrase. Check the words; if your "
+               "phrase was shown with an identity number, you can type that number in front of the words.")
 
 
 def confirmation_positions(random_bytes: bytes, count: int = CONFIRM_WORDS, words: int = 24) -> list[int]:
@@ -103,9 +108,9 @@ def insert_key_screen(anchor: int, start) -> Screen:
     return Screen(screens.render_insert_key(anchor), ("use-key", "back"), starts={"use-key": start})
 
 
-def new_passkey_screen(who: SignedIn, value: str, message: Optional[str], start) -> Screen:
+def new_passkey_screen(who: SignedIn, value: str, message: Optional[str], start, name: Optional[str] = None) -> Screen:
     return Screen(manage_screens.render_alias(
-        f"You are back in identity {who.anchor}",
+        f"You are back in “{name}” (identity {who.anchor})" if name else f"You are back in identity {who.anchor}",
         "Add a passkey on this device, so you can sign in without your recovery method next time.",
         value, "create-passkey", "Add a passkey", message, cancel_label="Not now"),
         ("create-passkey", "back"), reads=(ALIAS_INPUT,), starts={"create-passkey": start})
@@ -126,12 +131,14 @@ async def recover(env: Env, ui: Ui) -> Optional[SignedIn]:
 
 
 async def with_phrase(env: Env, ui: Ui) -> Optional[SignedIn]:
-    """The classic `"<number> <words>"` form; spacing and case do not matter; a wrong word is named."""
+    """The 24 words, with or without the identity number in front (the classic `"<number> <words>"`
+    form); spacing and case do not matter; a wrong word is named."""
     message, value = None, ""
     while True:
         click = await ui.ask(enter_phrase_screen(
-            "Recover with your recovery phrase", "Type your identity number and the 24 words of your recovery phrase.",
-            message, value))
+            "Recover with your recovery phrase",
+            "Type the 24 words of your recovery phrase. If it was shown with your identity number, you can "
+            "type the number in front of the words.", message, value))
         if click.action == "back":
             return None
         value = click.text(PHRASE_INPUT)
@@ -139,11 +146,19 @@ async def with_phrase(env: Env, ui: Ui) -> Optional[SignedIn]:
         if not parsed.usable:
             message = " ".join(parsed.problems)
             continue
-        if parsed.anchor is None:
-            message = "Type your identity number in front of the words, as it was shown with them."
-            continue
-        ui.show(busy_screen("Checking your recovery phrase…"))
         key = phrase_identity(parsed.words)
+        if parsed.anchor is None:
+            ui.show(busy_screen("Looking up the identity of this recovery phrase…"))
+            try:
+                anchor = await (await env.ii(key)).identity_by_recovery_phrase()
+            except CanisterError as exc:
+                message = f"Could not use recovery phrase: {exc}"
+                continue
+            if anchor is None:
+                message = NO_IDENTITY
+                continue
+            return await phrase_sign_in(env, anchor, key)
+        ui.show(busy_screen("Checking your recovery phrase…"))
         try:
             _, phrases = await (await env.ii()).recovery_methods(parsed.anchor)
         except CanisterError as exc:
@@ -223,12 +238,24 @@ def recovered(anchor: int, session, delegation: Delegation, signature: bytes, pu
     return SignedIn(anchor, DelegationIdentity(session_identity(session), chain), AuthnMethod.RECOVERY, pubkey)
 
 
+async def identity_name(env: Env, ui: Ui, who: SignedIn) -> Optional[str]:
+    """The recovered identity's name, or None (it has none, or it could not be read: the name only
+    greets the person, so its absence stops nothing)."""
+    ui.show(busy_screen("Opening your identity…"))
+    try:
+        return (await (await env.ii(who.identity)).anchor_info(who.anchor)).name or None
+    except CanisterError:
+        return None
+
+
 async def offer_passkey(env: Env, ui: Ui, who: SignedIn) -> SignedIn:
     """A passkey on this device (classic: recovery ends by registering this device); "Not now" skips it."""
+    name = await identity_name(env, ui, who)
     start = start_named_passkey(env, ALIAS_INPUT, f"Identity {who.anchor}")
     value, message = "Passkey", None
     while True:
-        device = await named_passkey(env, ui, lambda v, m, s: new_passkey_screen(who, v, m, s), start, value, message)
+        device = await named_passkey(env, ui, lambda v, m, s: new_passkey_screen(who, v, m, s, name), start, value,
+                                     message)
         if device is None:
             return who
         try:

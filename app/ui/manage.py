@@ -1,7 +1,9 @@
 """Screens of the manage page (classic ids: `aside[data-role=passkeys] li[data-device]`,
 `aside[data-role=recoveries]`, `#addAdditionalDevice`, `#logoutButton`, `#pickAliasInput`,
 `#pickAliasSubmit`, `[data-page=confirm-remove-device-page]`, `#confirmRemoveDeviceAlias`,
-`#confirmRemoveDeviceButton`)."""
+`#confirmRemoveDeviceButton`; ours: `[data-role=identity-name]`, `#renameIdentity`, and the
+`[data-page=name-identity]` screen with `#identityNameInput`, `#identityNameSubmit`,
+`#identityNameRemove`)."""
 
 from __future__ import annotations
 
@@ -96,8 +98,13 @@ def render_manage(info: AnchorInfo, now_ns: int, current: Optional[bytes], *,
     no_recovery = (EMPTY if recoveries else Markup(
         '<p class="notice" data-role="no-recovery">No recovery method yet. If you lose your passkeys, '
         "a recovery phrase or a recovery security key is the only way back in.</p>"))
+    name = (html('<p class="identity-name"><strong data-role="identity-name">{}</strong></p>', info.name)
+            if info.name else EMPTY)
+    rename = _button("rename-identity", "Rename this identity" if info.name else "Name this identity",
+                     id="renameIdentity")
     return card("manage", html(
         '<h2>Identity <span data-role="anchor" data-usernumber>{anchor}</span></h2>'
+        '{name}<p class="footnote">{rename}</p>'
         "{message}"
         '<aside data-role="passkeys" aria-labelledby="passkeys-title">'
         '<h3 id="passkeys-title">Passkeys</h3><ul class="devices">{passkeys}</ul>'
@@ -107,7 +114,7 @@ def render_manage(info: AnchorInfo, now_ns: int, current: Optional[bytes], *,
         '<h3 id="recoveries-title">Recovery methods</h3>{no_recovery}<ul class="devices">{recoveries}</ul>'
         '<div class="actions">{add_recovery}</div></aside>'
         '<div class="actions"><button id="logoutButton" class="secondary" data-action="logout">Sign out</button></div>',
-        anchor=info.anchor, message=_message(message, error=error), passkeys=join(passkeys),
+        anchor=info.anchor, name=name, rename=rename, message=_message(message, error=error), passkeys=join(passkeys),
         no_recovery=no_recovery, recoveries=join(recoveries), add_recovery=join(add_recovery)))
 
 
@@ -135,6 +142,26 @@ def render_alias(title: str, explanation: str, value: str, submit_action: str, s
         '<button class="link" data-action="back">{cancel_label}</button></div>',
         title=title, explanation=explanation, message=_message(message, error=True), value=value,
         submit_action=submit_action, submit_label=submit_label, cancel_label=cancel_label))
+
+
+def render_identity_name(anchor: int, current: Optional[str], value: str, message: Optional[str] = None) -> Markup:
+    """Name, rename or unname the identity (`identity_properties_replace`)."""
+    remove = (html('<button id="identityNameRemove" class="secondary" data-action="remove-name">'
+                   "Remove the name</button>") if current else EMPTY)
+    explanation = (html("It is named “{}” now.", current) if current
+                   else Markup("It has no name yet."))
+    return card("name-identity", html(
+        "<h2>Name identity {anchor}</h2>"
+        "<p>A name helps you tell your identities apart, here and where you sign in. {explanation}</p>"
+        "{message}"
+        '<label class="field">Name<input id="identityNameInput" autocomplete="off" value="{value}" autofocus>'
+        "</label>"
+        '<p class="footnote">At most 128 bytes (about 128 letters; accents and emoji take more).</p>'
+        '<div class="actions"><button id="identityNameSubmit" class="primary" data-action="save-name">Save</button>'
+        "{remove}"
+        '<button class="link" data-action="back">Cancel</button></div>',
+        anchor=anchor, explanation=explanation, message=_message(message, error=True), value=value,
+        remove=remove))
 
 
 def render_confirm_remove(device: Device, warnings: Sequence[str], message: Optional[str] = None) -> Markup:

@@ -1,8 +1,10 @@
 """The small storage interface behind the II canister (SQLite now, PostgreSQL later).
 
-The canister owns the meaning of an anchor; storage keeps opaque anchor records plus the two
-indexes the canister needs in O(log n): device public key -> anchor and WebAuthn credential id ->
-anchor. Every write method is one transaction that is durable when it returns.
+The canister owns the meaning of an anchor; storage keeps opaque anchor records plus the three
+indexes the canister needs in O(log n): device public key -> anchor, WebAuthn credential id ->
+anchor, and recovery-phrase principal -> anchor (`lookup_caller_identity_by_recovery_phrase`).
+The canister computes every index key (`AnchorRecord`); storage only keeps them in step with the
+record. Every write method is one transaction that is durable when it returns.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class AnchorRecord:
     data: bytes
     device_keys: tuple[bytes, ...] = ()
     credential_ids: tuple[bytes, ...] = ()
+    # Raw self-authenticating principals of the anchor's recovery-phrase devices.
+    recovery_phrase_principals: tuple[bytes, ...] = ()
 
 
 # An ingress-history row: request id, sender, effective canister id, expiry (ns), status, reply
@@ -66,6 +70,9 @@ class Storage(Protocol):
 
     def anchor_with_credential_id(self, credential_id: bytes) -> int | None:
         """The anchor holding a device with this WebAuthn credential id, or None."""
+
+    def anchor_with_recovery_phrase_principal(self, principal: bytes) -> int | None:
+        """The lowest-numbered anchor whose recovery phrase has this (raw) principal, or None."""
 
     def anchor_count(self) -> int:
         """How many anchors exist."""

@@ -25,12 +25,15 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import cbor2
+
+from ic.principal import Principal
 from replica.storage.base import AnchorRecord, IncompatibleStorageError, IngressRow, StorageError
 from replica.storage.canister_rows import CanisterTables, create_v3, create_v4, create_v5
 
 # "IIpy" as a big-endian int32: the SQLite header field that marks the file as ours.
 APPLICATION_ID = 0x49497079
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Migrations: MIGRATIONS[v] brings a database from version v-1 to version v. Version 0 is the
 # empty database. Each step runs inside the same transaction as the version bump.
@@ -69,9 +72,50 @@ def _create_v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX ingress_by_expiry ON ingress(expiry_ns)")
 
 
+def _create_v6(conn: sqlite3.Connection) -> None:
+    # Recovery-phrase principal -> anchor, for `lookup_caller_identity_by_recovery_phrase`. Like
+    # `device_keys`, a (principal, anchor) pair per row: a database of an earlier release may hold
+    # one phrase on two anchors, and the lookup then answers the lowest anchor number.
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS recovery_phrase_principals (principal BLOB NOT NULL, anchor INTEGER NOT NULL"
+        " REFERENCES anchors(number), PRIMARY KEY (principal, anchor))"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS recovery_phrase_principals_by_anchor ON recovery_phrase_principals(anchor)")
+    rows = conn.execute("SELECT number, data FROM anchors").fetchall()
+    conn.executemany(
+        "INSERT OR IGNORE INTO recovery_phrase_principals (principal, anchor) VALUES (?, ?)",
+        [(principal, number) for number, data in rows for principal in _phrase_principals_of(bytes(data))],
+    )
+
+
+def _phrase_principals_of(data: bytes) -> list[bytes]:
+    """The recovery-phrase principals of one stored anchor, for the version 6 migration only.
+
+    The one place where storage reads the canister's record format (a CBOR map whose "devices"
+    are maps with "pubkey" and "key_type", see `replica.canisters.internet_identity.anchors`):
+    records written before version 6 carry no index keys. Every later write gets its keys from
+    the canister (`Anchor.to_record`). A record that is not such a map has no phrase to index.
+    """
+    try:
+        record = cbor2.loads(data)
+    except Exception:  # noqa: BLE001 - cbor2 raises several types for foreign bytes
+        return []
+    devices = record.get("devices") if isinstance(record, dict) else None
+    if not isinstance(devices, list):
+        return []
+    return [
+        Principal.self_authenticating(bytes(d["pubkey"])).raw
+        for d in devices
+        if isinstance(d, dict) and d.get("key_type") == "seed_phrase" and isinstance(d.get("pubkey"), bytes)
+    ]
+
+
 # Version 3: the hosted Wasm canisters (replica.storage.canister_rows); 4: their logs; 5: the
-# names a project gives them (replica.deploy).
-MIGRATIONS: dict[int, Migration] = {1: _create_v1, 2: _create_v2, 3: create_v3, 4: create_v4, 5: create_v5}
+# names a project gives them (replica.deploy); 6: the recovery-phrase principal index, built for
+# the anchors already stored.
+MIGRATIONS: dict[int, Migration] = {
+    1: _create_v1, 2: _create_v2, 3: create_v3, 4: create_v4, 5: create_v5, 6: _create_v6,
+}
 
 WAY_OUT = (
     "Either point the replica at another database file (--db PATH), or move this file away to"
@@ -283,11 +327,13 @@ class SqliteStorage(CanisterTables):
         row = rows[0]
         keys = self._query("SELECT pubkey FROM device_keys WHERE anchor = ?", (number,))
         creds = self._query("SELECT credential_id FROM credential_ids WHERE anchor = ?", (number,))
+        phrases = self._query("SELECT principal FROM recovery_phrase_principals WHERE anchor = ?", (number,))
         return AnchorRecord(
             number=number,
             data=bytes(row[0]),
             device_keys=tuple(bytes(k[0]) for k in keys),
             credential_ids=tuple(bytes(c[0]) for c in creds),
+            recovery_phrase_principals=tuple(bytes(p[0]) for p in phrases),
         )
 
     def write_anchor(self, record: AnchorRecord) -> None:
@@ -301,9 +347,13 @@ class SqliteStorage(CanisterTables):
                 "SELECT pubkey FROM device_keys WHERE anchor = ?", (record.number,))}
             creds = {bytes(r[0]) for r in conn.execute(
                 "SELECT credential_id FROM credential_ids WHERE anchor = ?", (record.number,))}
-            if keys != set(record.device_keys) or creds != set(record.credential_ids):
+            phrases = {bytes(r[0]) for r in conn.execute(
+                "SELECT principal FROM recovery_phrase_principals WHERE anchor = ?", (record.number,))}
+            if (keys != set(record.device_keys) or creds != set(record.credential_ids)
+                    or phrases != set(record.recovery_phrase_principals)):
                 conn.execute("DELETE FROM device_keys WHERE anchor = ?", (record.number,))
                 conn.execute("DELETE FROM credential_ids WHERE anchor = ?", (record.number,))
+                conn.execute("DELETE FROM recovery_phrase_principals WHERE anchor = ?", (record.number,))
                 self._insert_indexes(conn, record)
 
     @staticmethod
@@ -315,6 +365,10 @@ class SqliteStorage(CanisterTables):
         conn.executemany(
             "INSERT OR IGNORE INTO credential_ids (credential_id, anchor) VALUES (?, ?)",
             [(c, record.number) for c in record.credential_ids],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO recovery_phrase_principals (principal, anchor) VALUES (?, ?)",
+            [(p, record.number) for p in record.recovery_phrase_principals],
         )
 
     @staticmethod
@@ -337,6 +391,13 @@ class SqliteStorage(CanisterTables):
         rows = self._query(
             "SELECT anchor FROM credential_ids WHERE credential_id = ? ORDER BY anchor LIMIT 1",
             (credential_id,),
+        )
+        return rows[0][0] if rows else None
+
+    def anchor_with_recovery_phrase_principal(self, principal: bytes) -> int | None:
+        rows = self._query(
+            "SELECT anchor FROM recovery_phrase_principals WHERE principal = ? ORDER BY anchor LIMIT 1",
+            (principal,),
         )
         return rows[0][0] if rows else None
 

@@ -88,3 +88,40 @@ def test_passkey_limit_is_explained_before_any_prompt(dev_server, page):
     view.click("#addAdditionalDevice")
     view.message(f"at most {MAX_PASSKEYS} passkeys")
     assert len(canister.credentials(dev_server, number)["credentials"]) == MAX_PASSKEYS
+
+
+def test_the_identity_is_named_here_and_by_that_name_in_continue_as(dev_server, context, page):
+    from tests.e2e.dapp import click_login, open_dapp
+
+    number = create_identity(page, dev_server.ii_url)
+    assert page.locator("[data-role=identity-name]").count() == 0
+    page.click("#renameIdentity")
+    page.fill("#identityNameInput", "é" * 65, timeout=TIMEOUT)  # 130 bytes: said before any call
+    page.click("#identityNameSubmit")
+    page.wait_for_selector("[data-page=name-identity] [data-role=manage-message]:has-text('too long')",
+                           timeout=TIMEOUT)
+    page.fill("#identityNameInput", "  Work   <laptop> ")
+    page.click("#identityNameSubmit")
+    wait_message(page, "is named")
+    assert page.text_content("[data-role=identity-name]") == "Work <laptop>"
+    owner = canister.dummy_identity(dev_server, number)
+    assert canister.anchor_info(dev_server, number, owner).name == "Work <laptop>"
+
+    # A new page of this browser: a dapp's popup offers the identity by its name.
+    login = click_login(context, open_dapp(context, dev_server.dapp_url()))
+    button = login.popup.locator(f'[data-anchor-id="{number}"]')
+    button.wait_for(timeout=TIMEOUT)
+    assert "Work <laptop>" in button.text_content()
+    login.popup.close()
+
+    page.click("#renameIdentity")  # removing the name: the page and the next popup show the number alone
+    page.click("#identityNameRemove", timeout=TIMEOUT)
+    wait_message(page, "no name now")
+    assert page.locator("[data-role=identity-name]").count() == 0
+    assert canister.anchor_info(dev_server, number, owner).name is None
+    again = click_login(context, open_dapp(context, dev_server.dapp_url()))
+    button = again.popup.locator(f'[data-anchor-id="{number}"]')
+    button.wait_for(timeout=TIMEOUT)
+    assert "Work" not in button.text_content()
+    button.click()
+    assert again.principal()

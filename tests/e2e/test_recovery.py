@@ -164,3 +164,36 @@ def test_phrase_reset_and_unlock(dev_server, page):
         page.click("#recoveryPhraseContinue")
         wait_message(page, message)
         assert canister.anchor_info(dev_server, number, phrase_key(new)).recovery_phrase.is_protected is protected
+
+
+def test_recover_with_the_words_alone_in_a_new_profile(dev_server, page, browser):
+    from app.recovery.phrase import generate_phrase
+
+    number = create_identity(page, dev_server.ii_url)
+    words = add_phrase(page)
+    page.click("#renameIdentity")
+    page.fill("#identityNameInput", "Travel", timeout=TIMEOUT)
+    page.click("#identityNameSubmit")
+    wait_message(page, "is named")
+
+    fresh = new_profile(browser)
+    try:
+        other = fresh.new_page()
+        other.goto(dev_server.ii_url)
+        assert wait_ready(other) == "ready"
+        other.click("#recoverButton", timeout=TIMEOUT)
+        other.click("#recoverWithPhrase", timeout=TIMEOUT)
+        other.fill("#recoveryPhraseInput", " ".join(generate_phrase(bytes(32))), timeout=TIMEOUT)  # nobody's
+        other.click("#recoveryPhraseContinue")
+        other.wait_for_selector("[data-role=recovery-message]:has-text('no identity has this recovery phrase')",
+                                timeout=TIMEOUT)
+        other.fill("#recoveryPhraseInput", "  ".join(words).upper())  # no number in front
+        other.click("#recoveryPhraseContinue")
+        title = other.text_content("[data-page=pick-alias] h2", timeout=TIMEOUT)
+        assert title == f"You are back in “Travel” (identity {number})"
+        other.click("[data-page=pick-alias] [data-action=back]")  # "Not now"
+        other.wait_for_selector(PASSKEYS, timeout=TIMEOUT)
+        assert other.text_content("[data-role=anchor]") == str(number)
+        assert other.text_content("[data-role=identity-name]") == "Travel"
+    finally:
+        fresh.close()

@@ -14,6 +14,7 @@ from typing import Union
 
 import cbor2
 
+from ic.principal import Principal
 from replica.storage.base import AnchorRecord
 
 MAX_DEVICES_PER_ANCHOR = 20
@@ -49,6 +50,16 @@ Metadata = dict[str, MetadataValue]
 
 class AnchorError(Exception):
     """An operation would violate an anchor invariant; the message says which."""
+
+
+class NameTooLong(AnchorError):
+    """The identity's name is longer than `NAME_LEN_LIMIT` bytes of UTF-8."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(
+            f"Name is too long: length {length} bytes, limit {NAME_LEN_LIMIT} bytes (UTF-8)."
+        )
+        self.limit = NAME_LEN_LIMIT
 
 
 @dataclass(frozen=True)
@@ -130,7 +141,7 @@ class Anchor:
 
     def set_name(self, name: str | None) -> None:
         if name is not None and len(name.encode()) > NAME_LEN_LIMIT:
-            raise AnchorError(f"Name is too long. Maximum length of name is {NAME_LEN_LIMIT}.")
+            raise NameTooLong(len(name.encode()))
         self.name = name
 
     def variable_fields_len(self) -> int:
@@ -154,6 +165,7 @@ class Anchor:
             data=data,
             device_keys=tuple(d.pubkey for d in self.devices),
             credential_ids=tuple(d.credential_id for d in self.devices if d.credential_id),
+            recovery_phrase_principals=recovery_phrase_principals(self.devices),
         )
 
     @classmethod
@@ -180,6 +192,13 @@ def _device_to_map(d: Device) -> dict:
 
 def _device_from_map(m: dict) -> Device:
     return Device(**{name: m.get(name) for name in _DEVICE_FIELDS if name in m})
+
+
+def recovery_phrase_principals(devices: list[Device]) -> tuple[bytes, ...]:
+    """The self-authenticating principals (raw bytes) of the recovery-phrase devices: the keys of
+    the index `lookup_caller_identity_by_recovery_phrase` reads. As in the real II, only devices
+    of key type `seed_phrase` are indexed (a recovery security key is not)."""
+    return tuple(Principal.self_authenticating(d.pubkey).raw for d in devices if d.key_type == "seed_phrase")
 
 
 def metadata_len(metadata: Metadata) -> int:

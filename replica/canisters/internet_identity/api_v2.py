@@ -16,6 +16,7 @@ from replica.canisters.internet_identity.anchors import (
     VARIABLE_FIELDS_LIMIT,
     AnchorError,
     Device,
+    NameTooLong,
     check_device,
     metadata_len,
 )
@@ -117,6 +118,19 @@ class V2Api:
                 "space_available": max(0, VARIABLE_FIELDS_LIMIT - used),
                 "space_required": metadata_len(new),
             }}}]
+        self.state.write_anchor(anchor)
+        return [{"Ok": None}]
+
+    def _identity_properties_replace(self, ctx: CallContext, number: int, properties: dict) -> list:
+        """Set the identity's name (`name = null` removes it); at most 128 bytes of UTF-8."""
+        auth = self._v2_auth(ctx, number)
+        if auth is None:
+            return [self._unauthorized(ctx)]
+        anchor, _ = auth
+        try:
+            anchor.set_name(wire.unopt(properties.get("name")))
+        except NameTooLong as err:
+            return [{"Err": {"NameTooLong": {"limit": err.limit}}}]
         self.state.write_anchor(anchor)
         return [{"Ok": None}]
 
@@ -267,6 +281,12 @@ class V2Api:
         if device is None:
             return [wire.opt(None)]
         return [wire.opt({"pubkey": device.pubkey, "anchor_number": anchor.number})]
+
+    def _lookup_caller_identity_by_recovery_phrase(self, ctx: CallContext) -> list:
+        """The identity whose recovery phrase the caller signs with (its self-authenticating
+        principal), or null. A phrase on several identities (only in old databases: a key cannot
+        join a second identity) answers the lowest identity number."""
+        return [wire.opt(self.state.storage.anchor_with_recovery_phrase_principal(ctx.caller.raw))]
 
     def _lookup_by_registration_mode_id(self, ctx: CallContext, registration_id: str) -> list:
         if validate_registration_id(registration_id):

@@ -128,6 +128,7 @@ class InternetIdentityCanister(LegacyApi, V2Api):
             "identity_info": (False, self._identity_info),
             "identity_authn_info": (True, self._identity_authn_info),
             "identity_metadata_replace": (False, self._identity_metadata_replace),
+            "identity_properties_replace": (False, self._identity_properties_replace),
             "authn_method_add": (False, self._authn_method_add),
             "authn_method_remove": (False, self._authn_method_remove),
             "authn_method_replace": (False, self._authn_method_replace),
@@ -139,6 +140,7 @@ class InternetIdentityCanister(LegacyApi, V2Api):
             "authn_method_confirm": (False, self._authn_method_confirm),
             "lookup_device_key": (True, self._lookup_device_key),
             "lookup_by_registration_mode_id": (True, self._lookup_by_registration_mode_id),
+            "lookup_caller_identity_by_recovery_phrase": (False, self._lookup_caller_identity_by_recovery_phrase),
             # internal
             "stats": (True, self._stats),
             "config": (True, self._config),

@@ -342,7 +342,7 @@ def test_nothing_to_deploy_needs_no_identity(tmp_path, start):
 def test_a_version_4_database_gains_the_names_table(tmp_path):
     import sqlite3
 
-    from replica.storage import open_storage
+    from replica.storage import SCHEMA_VERSION, open_storage
 
     path = tmp_path / "db.sqlite3"
     storage = open_storage(path)
@@ -355,7 +355,7 @@ def test_a_version_4_database_gains_the_names_table(tmp_path):
     conn.close()
     storage = open_storage(path)
     try:
-        assert storage.schema_version == 5 and storage.named_canisters() == {}
+        assert storage.schema_version == SCHEMA_VERSION and storage.named_canisters() == {}
         storage.name_canister("backend", b"\x00" * 8 + b"\x01\x01")
         storage.record_deploy("backend", b"h" * 32, b"a" * 32, 7)
         named = storage.named_canisters()["backend"]

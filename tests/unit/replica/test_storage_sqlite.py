@@ -70,12 +70,29 @@ def test_read_write_and_indexes(tmp_path):
     s.close()
 
 
+def test_recovery_phrase_principals_follow_the_record(tmp_path):
+    s = open_storage(tmp_path / "ii.db")
+    s.create_anchor(10_000, 20_000, lambda n: AnchorRecord(n, b"a", recovery_phrase_principals=(b"p1",)))
+    s.create_anchor(10_000, 20_000, lambda n: AnchorRecord(n, b"b"))
+    assert s.read_anchor(10_000).recovery_phrase_principals == (b"p1",)
+    assert s.anchor_with_recovery_phrase_principal(b"p1") == 10_000
+    s.write_anchor(AnchorRecord(10_001, b"b", recovery_phrase_principals=(b"p1", b"p2")))
+    assert s.anchor_with_recovery_phrase_principal(b"p1") == 10_000  # the lowest anchor wins
+    s.write_anchor(AnchorRecord(10_000, b"a"))
+    assert s.anchor_with_recovery_phrase_principal(b"p1") == 10_001
+    assert s.anchor_with_recovery_phrase_principal(b"p2") == 10_001
+    assert s.anchor_with_recovery_phrase_principal(b"nobody") is None
+    s.close()
+
+
 def test_lookups_use_indexes(tmp_path):
     s = open_storage(tmp_path / "ii.db")
     for sql in (
         "SELECT data FROM anchors WHERE number = 1",
         "SELECT anchor FROM device_keys WHERE pubkey = x'00' ORDER BY anchor LIMIT 1",
         "SELECT anchor FROM credential_ids WHERE credential_id = x'00' ORDER BY anchor LIMIT 1",
+        "SELECT anchor FROM recovery_phrase_principals WHERE principal = x'00' ORDER BY anchor LIMIT 1",
+        "SELECT principal FROM recovery_phrase_principals WHERE anchor = 1",
     ):
         plan = " ".join(str(r) for r in s._conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
         assert "SEARCH" in plan and "SCAN" not in plan, plan
