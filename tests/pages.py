@@ -78,7 +78,19 @@ class View:
                                  f"{self.shown()!r}") from None
 
 
-class II(View):
+class PhraseEntry(View):
+    """The recovery phrase field (#recoveryPhraseInput): recovering at the II, or confirming the
+    phrase on the manage page before locking, unlocking or resetting it."""
+
+    def submit_phrase(self, typed: str) -> None:
+        self.fill("#recoveryPhraseInput", typed)
+        self.click("#recoveryPhraseContinue")
+
+    def recovery_message(self, needle: str = "") -> str:
+        return self.wait_text("[data-role=recovery-message]", needle)
+
+
+class II(PhraseEntry):
     """The II page at `/` (or in a dapp's popup): landing, create, sign in, recover."""
 
     def open(self, url: str) -> "II":
@@ -148,11 +160,18 @@ class II(View):
     def error(self) -> str:
         return self.text("#errorContainer")
 
-    def recover_with_phrase(self, number: int, words: list[str]) -> None:
+    def recover_with_phrase(self, number: int | None, words: list[str]) -> None:
+        """#recoverButton -> #recoverWithPhrase -> the words, after the number if one is given."""
+        self.start_recovery_with_phrase()
+        self.submit_phrase(("" if number is None else f"{number} ") + " ".join(words))
+
+    def start_recovery_with_phrase(self) -> None:
         self.click("#recoverButton")
         self.click("#recoverWithPhrase")
-        self.fill("#recoveryPhraseInput", f"{number} " + " ".join(words))
-        self.click("#recoveryPhraseContinue")
+
+    def recovered_title(self) -> str:
+        """After a recovery, the name-this-device screen's title (it says which identity it is)."""
+        return self.text("[data-page=pick-alias] h2")
 
     def recover_with_security_key(self, number: int) -> None:
         self.click("#recoverButton")
@@ -161,17 +180,26 @@ class II(View):
         self.click("#userNumberContinue")
         self.click("#useRecoveryKey")
 
+    def skip_naming(self) -> None:
+        """"Not now" on the name-this-device screen (in a dapp's popup: the dapp is signed in)."""
+        self.click("[data-page=pick-alias] [data-action=back]")
+
+    def forget(self, number: int) -> None:
+        """"Not you? Forget an identity on this device", then that identity."""
+        self.click("[data-role=forget-identities] summary")
+        self.click(f'[data-action="forget-{number}"]')
+
     def name_this_device(self, alias: str | None) -> "Manage":
         """After a recovery: name the new passkey of this device, or "Not now" (None)."""
         if alias is None:
-            self.click("[data-page=pick-alias] [data-action=back]")
+            self.skip_naming()
         else:
             self.fill("#pickAliasInput", alias)
             self.click("#pickAliasSubmit")
         return Manage(self.driver).ready()
 
 
-class Manage(View):
+class Manage(PhraseEntry):
     """The manage page: passkeys, recovery methods, sign out."""
 
     def ready(self) -> "Manage":
@@ -187,6 +215,22 @@ class Manage(View):
     def message(self, needle: str, page: str | None = None) -> str:
         scope = f"[data-page={page}] " if page else ""
         return self.wait_text(f"{scope}[data-role=manage-message]", needle)
+
+    def identity_name(self) -> str | None:
+        return self.text("[data-role=identity-name]") if self.count("[data-role=identity-name]") else None
+
+    def name_identity(self, name: str) -> None:
+        """#renameIdentity -> the name -> #identityNameSubmit (the answer: `message(...)`)."""
+        self.click("#renameIdentity")
+        self.retry_name(name)
+
+    def retry_name(self, name: str) -> None:
+        self.fill("#identityNameInput", name)
+        self.click("#identityNameSubmit")
+
+    def remove_identity_name(self) -> None:
+        self.click("#renameIdentity")
+        self.click("#identityNameRemove")
 
     def current_device(self) -> str:
         return self.attr("li:has([data-role=current-device])", "data-device")
@@ -252,19 +296,42 @@ class Manage(View):
     def add_recovery_phrase(self) -> list[str]:
         """#addRecoveryPhrase -> the words -> #seedCopy -> tick -> type back the words asked for."""
         self.click("#addRecoveryPhrase")
+        words = self.shown_phrase()
+        self.click("#seedCopy")
+        self.confirm_shown_phrase(words)
+        self.message("recovery phrase is saved")
+        return words
+
+    def shown_phrase(self) -> list[str]:
+        """The 24 words of a phrase being shown (a new one, or a reset's)."""
         self.wait_for("[data-role=seed-word]")
         words = self.texts("[data-role=seed-word]")
         assert len(words) == 24, words
-        self.click("#seedCopy")
-        self.click("#ack-checkbox")
-        self.click("#displaySeedPhraseContinue")
-        self.wait_for("[data-position]")
-        positions = self.driver.js("[...document.querySelectorAll('[data-position]')].map(e => +e.dataset.position)")
-        for position in positions:
-            self.fill(f"[data-position='{position}']", words[position])
-        self.click("#confirmSeedPhraseButton")
-        self.message("recovery phrase is saved")
         return words
+
+    def phrase_shown_continue(self, tick: bool = True) -> None:
+        if tick:
+            self.click("#ack-checkbox")
+        self.click("#displaySeedPhraseContinue")
+
+    def asked_positions(self) -> list[int]:
+        """The positions (0-based) of the words to type back."""
+        self.wait_for("[data-position]")
+        return self.driver.js("[...document.querySelectorAll('[data-position]')].map(e => +e.dataset.position)")
+
+    def type_back(self, typed: dict[int, str]) -> None:
+        for position, word in typed.items():
+            self.fill(f"[data-position='{position}']", word)
+        self.click("#confirmSeedPhraseButton")
+
+    def confirm_shown_phrase(self, words: list[str]) -> None:
+        """Ticks, continues, and types back the words asked for."""
+        self.phrase_shown_continue()
+        self.type_back({position: words[position] for position in self.asked_positions()})
+
+    def recovery_action(self, action: str) -> None:
+        """A button of the recovery phrase's row: `protect`, `unprotect`, `reset`."""
+        self.click(f"{RECOVERIES} [data-action^={action}-]")
 
     def add_recovery_key(self) -> None:
         self.click("#addRecoveryKey")

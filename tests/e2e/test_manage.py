@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.e2e import canister
 from tests.e2e.conftest import swap_authenticator
 from tests.e2e.dapp import ii, manage
-from tests.pages import PASSKEYS  # noqa: F401  (test_recovery and test_remembered_and_reset take it from here)
+from tests.pages import pick_identity
 
 
 def create_identity(page, url: str) -> int:
@@ -15,10 +15,6 @@ def create_identity(page, url: str) -> int:
     number = ii(page).open(url).create_identity()
     manage(page).ready()
     return number
-
-
-def wait_message(page, text: str) -> None:
-    manage(page).message(text)
 
 
 def test_passkeys_listed_added_renamed_and_removed(server, page):
@@ -94,34 +90,26 @@ def test_the_identity_is_named_here_and_by_that_name_in_continue_as(dev_server, 
     from tests.e2e.dapp import click_login, open_dapp
 
     number = create_identity(page, dev_server.ii_url)
-    assert page.locator("[data-role=identity-name]").count() == 0
-    page.click("#renameIdentity")
-    page.fill("#identityNameInput", "é" * 65, timeout=TIMEOUT)  # 130 bytes: said before any call
-    page.click("#identityNameSubmit")
-    page.wait_for_selector("[data-page=name-identity] [data-role=manage-message]:has-text('too long')",
-                           timeout=TIMEOUT)
-    page.fill("#identityNameInput", "  Work   <laptop> ")
-    page.click("#identityNameSubmit")
-    wait_message(page, "is named")
-    assert page.text_content("[data-role=identity-name]") == "Work <laptop>"
+    view = manage(page)
+    assert view.identity_name() is None
+    view.name_identity("é" * 65)  # 130 bytes: said before any call
+    view.message("too long", page="name-identity")
+    view.retry_name("  Work   <laptop> ")
+    view.message("is named")
+    assert view.identity_name() == "Work <laptop>"
     owner = canister.dummy_identity(dev_server, number)
     assert canister.anchor_info(dev_server, number, owner).name == "Work <laptop>"
 
     # A new page of this browser: a dapp's popup offers the identity by its name.
     login = click_login(context, open_dapp(context, dev_server.dapp_url()))
-    button = login.popup.locator(f'[data-anchor-id="{number}"]')
-    button.wait_for(timeout=TIMEOUT)
-    assert "Work <laptop>" in button.text_content()
+    assert "Work <laptop>" in login.ii.text(f'[data-anchor-id="{number}"]')
     login.popup.close()
 
-    page.click("#renameIdentity")  # removing the name: the page and the next popup show the number alone
-    page.click("#identityNameRemove", timeout=TIMEOUT)
-    wait_message(page, "no name now")
-    assert page.locator("[data-role=identity-name]").count() == 0
+    view.remove_identity_name()  # the page and the next popup show the number alone
+    view.message("no name now")
+    assert view.identity_name() is None
     assert canister.anchor_info(dev_server, number, owner).name is None
     again = click_login(context, open_dapp(context, dev_server.dapp_url()))
-    button = again.popup.locator(f'[data-anchor-id="{number}"]')
-    button.wait_for(timeout=TIMEOUT)
-    assert "Work" not in button.text_content()
-    button.click()
+    assert "Work" not in again.ii.text(f'[data-anchor-id="{number}"]')
+    pick_identity(again.ii, number)
     assert again.principal()

@@ -1,15 +1,17 @@
 """Behaviours of issue 15 item 7, in the browser: resetting the recovery phrase one is signed in
-with, forgetting a remembered identity, and `autoSelectionPrincipal` starting the passkey prompt."""
+with, forgetting a remembered identity, and `autoSelectionPrincipal` starting the passkey prompt.
+Through the page objects of tests/pages.py."""
 
 from __future__ import annotations
 
 import json
 
 from tests.e2e import canister
-from tests.e2e.conftest import new_profile, wait_ready
-from tests.e2e.dapp import TIMEOUT, click_login, open_dapp, register_new_identity
-from tests.e2e.test_manage import PASSKEYS, create_identity, wait_message
-from tests.e2e.test_recovery import add_phrase, confirm_shown_phrase, phrase_key
+from tests.e2e.conftest import new_profile
+from tests.e2e.dapp import click_login, open_dapp, register_new_identity
+from tests.e2e.test_manage import create_identity
+from tests.e2e.test_recovery import add_phrase, fresh_ii, phrase_key
+from tests.pages import PASSKEYS
 
 
 def test_resetting_the_phrase_signed_in_with_keeps_the_manage_page(dev_server, page, browser):
@@ -18,28 +20,22 @@ def test_resetting_the_phrase_signed_in_with_keeps_the_manage_page(dev_server, p
 
     fresh = new_profile(browser)
     try:
-        other = fresh.new_page()
-        other.goto(dev_server.ii_url)
-        assert wait_ready(other) == "ready"
-        other.click("#recoverButton", timeout=TIMEOUT)
-        other.click("#recoverWithPhrase", timeout=TIMEOUT)
-        other.fill("#recoveryPhraseInput", f"{number} " + " ".join(words), timeout=TIMEOUT)
-        other.click("#recoveryPhraseContinue")
-        other.click("[data-page=pick-alias] [data-action=back]", timeout=TIMEOUT)  # no passkey here: "Not now"
-        other.wait_for_selector(PASSKEYS, timeout=TIMEOUT)
+        other = fresh_ii(fresh, dev_server.ii_url)
+        other.recover_with_phrase(number, words)
+        view = other.name_this_device(None)  # no passkey here: "Not now"
 
-        other.click("aside[data-role=recoveries] [data-action^=reset]")
-        other.wait_for_selector("[data-role=seed-word]", timeout=TIMEOUT)
-        new = confirm_shown_phrase(other)
-        wait_message(other, "new recovery phrase is saved")
-        assert other.locator("#errorContainer").count() == 0
+        view.recovery_action("reset")
+        new = view.shown_phrase()
+        view.confirm_shown_phrase(new)
+        view.message("new recovery phrase is saved")
+        assert view.count("#errorContainer") == 0
         assert [bytes(k) for k in canister.credentials(dev_server, number)["recovery_phrases"]] == \
             [phrase_key(new).public_key_der()]
         # still signed in, now as the new phrase: another change goes through
-        other.click(f"{PASSKEYS} [data-action^=rename]")
-        other.fill("#pickAliasInput", "Renamed after the reset", timeout=TIMEOUT)
-        other.click("#pickAliasSubmit")
-        wait_message(other, "Renamed")
+        view.click(f"{PASSKEYS} [data-action^=rename]")
+        view.fill("#pickAliasInput", "Renamed after the reset")
+        view.retry_alias()
+        view.message("Renamed")
     finally:
         fresh.close()
 
@@ -55,13 +51,12 @@ def test_a_remembered_identity_can_be_forgotten_on_this_device(dev_server, conte
     first.principal()
 
     again = click_login(context, open_dapp(context, dev_server.dapp_url()))
-    again.popup.wait_for_selector(f'[data-anchor-id="{number}"]', timeout=TIMEOUT)
+    again.ii.wait_for(f'[data-anchor-id="{number}"]')
     assert number in remembered_numbers(again.popup)
-    again.popup.click("[data-role=forget-identities] summary")
-    again.popup.click(f'[data-action="forget-{number}"]')
-    again.popup.wait_for_selector(f'[data-anchor-id="{number}"]', state="detached", timeout=TIMEOUT)
+    again.ii.forget(number)
+    again.popup.wait_for_selector(f'[data-anchor-id="{number}"]', state="detached")
     assert number not in remembered_numbers(again.popup)
-    assert again.popup.locator("#registerButton").is_visible()  # still the authorize screen
+    assert again.ii.visible("#registerButton")  # still the authorize screen
     assert canister.credentials(dev_server, number)["credentials"]  # the identity itself is kept
 
 
