@@ -15,7 +15,7 @@ the page's session key, as a passkey does at sign-in, so later calls are signed 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Awaitable, Optional, Sequence
+from typing import Awaitable, Callable, Optional, Sequence, TypeVar, Union
 
 from ic.agent import DelegationIdentity, Ed25519Identity
 from ic.delegation import Delegation, DelegationChain, SignedDelegation, delegation_payload
@@ -29,12 +29,13 @@ from app.flows.env import Env
 from app.flows.new_passkey import ALIAS_INPUT, named_passkey, start_named_passkey
 from app.passkeys import Assertion, PasskeyError, RequestOptions
 from app.protocol.request import AuthnMethod
-from app.recovery.phrase import parse_recovery_input, recovery_key_seed
+from app.recovery.phrase import ParsedPhrase, parse_recovery_input, recovery_key_seed
 from app.ui import manage as manage_screens
 from app.ui import recovery as screens
 from app.ui.screen import Screen, Ui, busy_screen
 
 CONFIRM_WORDS = 4
+T = TypeVar("T")
 NO_IDENTITY = ("Could not use recovery phrase: no identity has this recovery phrase. Check the words; if your "
                "phrase was shown with an identity number, you can type that number in front of the words.")
 
@@ -130,15 +131,13 @@ async def recover(env: Env, ui: Ui) -> Optional[SignedIn]:
             return await offer_passkey(env, ui, who)
 
 
-async def with_phrase(env: Env, ui: Ui) -> Optional[SignedIn]:
-    """The 24 words, with or without the identity number in front (the classic `"<number> <words>"`
-    form); spacing and case do not matter; a wrong word is named."""
+async def ask_typed_phrase(ui: Ui, title: str, explanation: str,
+                           check: Callable[[ParsedPhrase], Awaitable[Union[T, str]]]) -> Optional[T]:
+    """Asks for a recovery phrase until `check` accepts the words typed: it answers its result, or
+    a str saying why not (shown above the words, which stay typed); None: the person went back."""
     message, value = None, ""
     while True:
-        click = await ui.ask(enter_phrase_screen(
-            "Recover with your recovery phrase",
-            "Type the 24 words of your recovery phrase. If it was shown with your identity number, you can "
-            "type the number in front of the words.", message, value))
+        click = await ui.ask(enter_phrase_screen(title, explanation, message, value))
         if click.action == "back":
             return None
         value = click.text(PHRASE_INPUT)
@@ -146,29 +145,41 @@ async def with_phrase(env: Env, ui: Ui) -> Optional[SignedIn]:
         if not parsed.usable:
             message = " ".join(parsed.problems)
             continue
+        outcome = await check(parsed)
+        if not isinstance(outcome, str):
+            return outcome
+        message = outcome
+
+
+async def with_phrase(env: Env, ui: Ui) -> Optional[SignedIn]:
+    """The 24 words, with or without the identity number in front (the classic `"<number> <words>"`
+    form); spacing and case do not matter; a wrong word is named."""
+
+    async def sign_in(parsed: ParsedPhrase) -> Union[SignedIn, str]:
         key = phrase_identity(parsed.words)
         if parsed.anchor is None:
             ui.show(busy_screen("Looking up the identity of this recovery phrase…"))
             try:
                 anchor = await (await env.ii(key)).identity_by_recovery_phrase()
             except CanisterError as exc:
-                message = f"Could not use recovery phrase: {exc}"
-                continue
+                return f"Could not use recovery phrase: {exc}"
             if anchor is None:
-                message = NO_IDENTITY
-                continue
+                return NO_IDENTITY
             return await phrase_sign_in(env, anchor, key)
         ui.show(busy_screen("Checking your recovery phrase…"))
         try:
             _, phrases = await (await env.ii()).recovery_methods(parsed.anchor)
         except CanisterError as exc:
-            message = f"Could not use recovery phrase: {exc}"
-            continue
+            return f"Could not use recovery phrase: {exc}"
         if key.public_key_der() not in phrases:
-            message = (f"Could not use recovery phrase: it is not the recovery phrase of identity {parsed.anchor}. "
-                       "Check the identity number and the words.")
-            continue
+            return (f"Could not use recovery phrase: it is not the recovery phrase of identity {parsed.anchor}. "
+                    "Check the identity number and the words.")
         return await phrase_sign_in(env, parsed.anchor, key)
+
+    return await ask_typed_phrase(
+        ui, "Recover with your recovery phrase",
+        "Type the 24 words of your recovery phrase. If it was shown with your identity number, you can "
+        "type the number in front of the words.", sign_in)
 
 
 async def with_key(env: Env, ui: Ui) -> Optional[SignedIn]:

@@ -14,7 +14,7 @@ Each returns the manage page's `Back` (`app.flows.outcomes`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Awaitable, Optional, Sequence
+from typing import Awaitable, Optional, Sequence, Union
 
 from ic.agent import Identity
 from ic.webauthn import public_key_from_attestation
@@ -24,10 +24,10 @@ from app.canister.errors import CanisterError
 from app.flows.authenticate import SignedIn, dummy_credential_id, dummy_device
 from app.flows.env import Env
 from app.flows.outcomes import Back
-from app.flows.recovery import (PHRASE_INPUT, confirmation_positions, enter_phrase_screen, phrase_device,
-                                phrase_identity, phrase_sign_in, wrong_words)
+from app.flows.recovery import (ask_typed_phrase, confirmation_positions, phrase_device, phrase_identity,
+                                phrase_sign_in, wrong_words)
 from app.passkeys import CreationOptions, NewCredential, PasskeyError
-from app.recovery.phrase import ENTROPY_BYTES, format_phrase, generate_phrase, parse_recovery_input
+from app.recovery.phrase import ENTROPY_BYTES, ParsedPhrase, format_phrase, generate_phrase
 from app.ui import recovery as screens
 from app.ui.screen import Screen, Ui, busy_screen
 
@@ -149,21 +149,16 @@ async def set_protection(env: Env, ui: Ui, who: SignedIn, device: Device, protec
 
 async def ask_phrase(ui: Ui, who: SignedIn, device: Device, title: str, explanation: str) -> Optional[Identity]:
     """The phrase of `device`, typed (its key signs what a locked phrase allows); None: cancelled."""
-    message, value = None, ""
-    while True:
-        click = await ui.ask(enter_phrase_screen(title, explanation, message, value))
-        if click.action == "back":
-            return None
-        value = click.text(PHRASE_INPUT)
-        parsed = parse_recovery_input(value)
-        if not parsed.usable:
-            message = " ".join(parsed.problems)
-        elif parsed.anchor is not None and parsed.anchor != who.anchor:
-            message = f"This phrase is for identity {parsed.anchor}, not {who.anchor}."
-        elif phrase_identity(parsed.words).public_key_der() != device.pubkey:
-            message = "This is not the recovery phrase of this identity."
-        else:
-            return phrase_identity(parsed.words)
+
+    async def of_device(parsed: ParsedPhrase) -> Union[Identity, str]:
+        if parsed.anchor is not None and parsed.anchor != who.anchor:
+            return f"This phrase is for identity {parsed.anchor}, not {who.anchor}."
+        key = phrase_identity(parsed.words)
+        if key.public_key_der() != device.pubkey:
+            return "This is not the recovery phrase of this identity."
+        return key
+
+    return await ask_typed_phrase(ui, title, explanation, of_device)
 
 
 # -- recovery security key -------------------------------------------------------------------------
