@@ -60,7 +60,7 @@ def build_env(config: AppConfig):
         start_create=credentials.start_create, start_get=credentials.start_get,
         random=page.random_bytes, now_ns=page.now_ns,
         rp_id=page.hostname(), origin=page.origin(), load=storage.load, save=storage.save,
-        copy_text=page.copy_text, load_qr=lambda: wheels.load_wheel(QR_WHEEL),
+        copy_text=page.copy_text, prompt=page.prompt, load_qr=lambda: wheels.load_wheel(QR_WHEEL),
     )
 
 

@@ -107,20 +107,18 @@ class II(PhraseEntry):
         self.click("#registerButton")
 
     # Dummy auth with `prompt_for_index` (serve.py --dummy-auth-prompt-for-index): identity n of a
-    # dapp's test suite, asked for after #registerButton or "Continue with a passkey".
-    def create_identity_as(self, index: int, captcha: str = "a") -> int:
+    # dapp's test suite. As in the real II, the index is asked with window.prompt("Enter seed
+    # index", "0") after #registerButton or "Continue with a passkey"; the answer is armed before
+    # the click, as the real II's own test helper does (`page.once("dialog", d => d.accept(n))`).
+    def create_identity_as(self, index: "int | str", captcha: str = "a") -> int:
+        self.driver.answer_next_prompt(str(index))
         self.start_registration()
-        self.give_index(index)
         return self.solve_captcha(captcha)
 
-    def sign_in_as(self, index: int) -> None:
+    def sign_in_as(self, index: "int | str") -> None:
         self.click("#loginButton")
+        self.driver.answer_next_prompt(str(index))
         self.click("[data-role=continue-with-passkey]")
-        self.give_index(index)
-
-    def give_index(self, index: int) -> None:
-        self.fill("#dummyAuthIndexInput", str(index))
-        self.click("#dummyAuthIndexContinue")
 
     def solve_captcha(self, captcha: str = "a") -> int:
         """The captcha screen: types `captcha`; then the new identity's number, and "Continue"."""

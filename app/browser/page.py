@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import js
-from pyodide.ffi import create_proxy
+from pyodide.ffi import create_proxy, jsnull
 
 from app.config import AppConfig, parse_page_config
 
@@ -77,3 +77,9 @@ def copy_text(value: str) -> None:
     clipboard = getattr(js.navigator, "clipboard", None)
     if clipboard:
         clipboard.writeText(value)
+
+
+def prompt(message: str, default: str) -> "str | None":
+    """`window.prompt`: the text typed, or None when the person cancels (or the browser blocks it)."""
+    answer = js.window.prompt(message, default)
+    return None if answer is None or answer is jsnull else str(answer)  # JS null arrives as `jsnull`

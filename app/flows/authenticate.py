@@ -176,7 +176,7 @@ async def indexed_register_start(env: Env, ui: Ui) -> Optional[RegisterStart]:
     """Dummy auth with `prompt_for_index`: the key of the index typed, if no identity holds it yet."""
     message = None
     while True:
-        index = await ask_index(ui, "Create an identity with the test key of this index.", message)
+        index = await ask_index(env.prompt, ui, "Create an identity with the test key of this index.", message)
         if index is None:
             return None
         credential_id = credential_id_for_index(index)
@@ -284,7 +284,7 @@ async def dummy_signature(env: Env, ui: Ui, started: SignInStart,
                           credentials: dict[int, list[Credential]]) -> tuple[int, bytes, bytes]:
     anchor = started.anchor
     if anchor is None:  # "continue with a passkey" and prompt_for_index: the index names the key
-        index = await ask_index(ui, "Sign in with the test key of this index.")
+        index = await ask_index(env.prompt, ui, "Sign in with the test key of this index.")
         if index is None:
             raise SignInCancelled("Signing in was cancelled.")
         ui.show(busy_screen("Signing in…"))

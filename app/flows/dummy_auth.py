@@ -3,22 +3,30 @@
 The current II derives its dummy passkey from a seed index: seed = 32 bytes, the index as a
 big-endian u64 in the first 8 and zeros after; the Ed25519 key is made from that seed and the
 credential id is the seed itself (`src/frontend/src/lib/utils/discoverableDummyIdentity.ts`).
-With `prompt_for_index` it asks for the index whenever it makes or uses that passkey, so index 1
-is always the same key and, once registered, the same identity: "user 1" and "user 2" of a dapp's
-test suite are distinct and stable. We ask on a screen of our own (`#dummyAuthIndexInput`,
-`#dummyAuthIndexContinue`) instead of `window.prompt`.
+With `prompt_for_index` it asks for the index with `window.prompt("Enter seed index", "0")`
+whenever it makes or uses that passkey, so index 1 is always the same key and, once registered,
+the same identity: "user 1" and "user 2" of a dapp's test suite are distinct and stable. We ask
+the same way, so a test helper written for the real II (`page.once("dialog", d => d.accept(n))`)
+works here unchanged, and read the answer as JavaScript's `BigInt(text)` does, the index being
+kept modulo 2**64 as `DataView.setBigUint64` keeps it.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import Callable, Optional
 
 from app.ui import auth as screens
 from app.ui.screen import Screen, Ui
 
 DUMMY_CREDENTIAL_BYTES = 32
 MAX_INDEX = 2**64 - 1  # a u64 in the seed's first 8 bytes
-INDEX_INPUT = "#dummyAuthIndexInput"
+PROMPT_TEXT, PROMPT_DEFAULT = "Enter seed index", "0"
+MAX_INDEX_TEXT = 200  # characters; a 256-bit number in decimal is 78
+# What JavaScript's BigInt(string) accepts: "" (zero), signed decimal, or 0x / 0o / 0b digits.
+_BIGINT = re.compile(r"(?:[+-]?[0-9]+)?|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+", re.ASCII)
+
+Prompt = Callable[[str, str], Optional[str]]  # window.prompt: the text typed, None if cancelled
 
 
 def credential_id_for_index(index: int) -> bytes:
@@ -29,29 +37,33 @@ def credential_id_for_index(index: int) -> bytes:
 
 
 def parse_index(text: str) -> "int | str":
-    """The index typed, or why it is not one."""
+    """The index `text` names, as `BigInt(text)` then `setBigUint64` read it; or why it is none."""
     text = text.strip()
-    if not text.isdigit():
-        return "Type an index: a whole number such as 0, 1 or 2."
-    if len(text) > 20 or int(text) > MAX_INDEX:
-        return f"The index is at most {MAX_INDEX}."
-    return int(text)
+    if len(text) > MAX_INDEX_TEXT:
+        return f"An index is a number of at most {MAX_INDEX_TEXT} characters."
+    if not _BIGINT.fullmatch(text):
+        return f"{text!r} is not a number: type an index such as 0, 1 or 2."
+    value = int(text, 0) if text[:2].lower() in ("0x", "0o", "0b") else int(text or "0", 10)
+    if value < 0:
+        return "Invalid index: an index is not negative."
+    return value % 2**64
 
 
-def index_screen(purpose: str, value: str = "", message: Optional[str] = None) -> Screen:
-    return Screen(screens.render_dummy_index(purpose, value, message), ("continue-index", "cancel"),
-                  reads=(INDEX_INPUT,))
+def refused_screen(purpose: str, message: str) -> Screen:
+    return Screen(screens.render_dummy_index(purpose, message), ("retry", "cancel"))
 
 
-async def ask_index(ui: Ui, purpose: str, message: Optional[str] = None) -> Optional[int]:
-    """The index the person types (asked again until it is one); None: they cancelled."""
-    value = ""
+async def ask_index(prompt: Prompt, ui: Ui, purpose: str, refusal: Optional[str] = None) -> Optional[int]:
+    """The index typed into the browser's prompt (asked again, after `refusal` is shown, until it
+    is one); None: the person cancelled."""
     while True:
-        click = await ui.ask(index_screen(purpose, value, message))
-        if click.action == "cancel":
+        if refusal is not None:
+            if (await ui.ask(refused_screen(purpose, refusal))).action == "cancel":
+                return None
+        answer = prompt(PROMPT_TEXT, PROMPT_DEFAULT)
+        if answer is None:
             return None
-        value = click.text(INDEX_INPUT).strip()
-        parsed = parse_index(value)
+        parsed = parse_index(answer)
         if isinstance(parsed, int):
             return parsed
-        message = parsed
+        refusal = parsed

@@ -42,6 +42,7 @@ class Env:
     load: Callable[[str], Optional[str]]
     save: Callable[[str, str], None]
     copy_text: Callable[[str], None]                # to the clipboard
+    prompt: Callable[[str, str], Optional[str]]     # window.prompt(message, default): None if cancelled
     load_qr: Callable[[], Awaitable[None]]          # makes the vendored QR library importable
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # the clock's other half (polling)
     _root_key: Optional[bytes] = field(default=None, repr=False)

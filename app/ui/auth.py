@@ -67,19 +67,17 @@ def render_sign_in(message: Optional[str] = None) -> Markup:
         '<button class="link" data-action="cancel">Back</button></div>', alert=alert))
 
 
-def render_dummy_index(purpose: str, value: str = "", message: Optional[str] = None) -> Markup:
-    """Dummy auth with `prompt_for_index`: which test identity's key to use (the real II asks
-    with `window.prompt("Enter seed index", "0")`)."""
+def render_dummy_index(purpose: str, message: str) -> Markup:
+    """Dummy auth with `prompt_for_index`: the index typed into the browser's prompt ("Enter seed
+    index") was refused; type another (the prompt again) or cancel."""
     return card("dummy-auth-index", html(
         "<h2>Dummy authentication</h2>"
         "<p>{purpose} Each index is a fixed test key: the same index is always the same identity.</p>"
         "{notice}"
-        '<label class="field">Index<input id="dummyAuthIndexInput" data-role="dummy-auth-index" '
-        'inputmode="numeric" autocomplete="off" value="{value}" autofocus></label>'
-        '<div class="actions"><button id="dummyAuthIndexContinue" class="primary" data-action="continue-index">'
-        "Continue</button>"
+        '<div class="actions"><button id="dummyAuthIndexRetry" class="primary" data-action="retry">'
+        "Type another index</button>"
         '<button class="secondary" data-action="cancel">Cancel</button></div>',
-        purpose=purpose, value=value, notice=notice(message, "dummy-auth-index-message")))
+        purpose=purpose, notice=notice(message, "dummy-auth-index-message")))
 
 
 def render_error(title: str, detail: str, *, retry_label: str = "Try again") -> Markup:

@@ -252,6 +252,11 @@ class PlaywrightDriver:
     def screenshot(self, path: Path) -> None:
         self.page.screenshot(path=str(path))
 
+    def answer_next_prompt(self, text: str) -> None:
+        """The next `window.prompt` of this page is answered with `text` (Playwright otherwise
+        dismisses every dialog, which the page reads as "cancelled")."""
+        self.page.once("dialog", lambda dialog: dialog.accept(text))
+
     def new_authenticator(self, *, with_passkeys: bool = True, **options) -> None:
         from tests.e2e.conftest import swap_authenticator
 

@@ -136,7 +136,7 @@ def not_in_flows(*_args: Any) -> Any:
 
 def make_env(replica, *, dummy_auth: bool = True, prompt_for_index: bool = False, start_create=None,
              start_get=None, storage: dict | None = None, clock: Clock | None = None,
-             ui: FakeUi | None = None) -> Env:
+             ui: FakeUi | None = None, prompt=None) -> Env:
     storage = {} if storage is None else storage
     clock = clock or Clock()
     return Env(
@@ -147,8 +147,25 @@ def make_env(replica, *, dummy_auth: bool = True, prompt_for_index: bool = False
         start_create=start_create or not_in_flows, start_get=start_get or not_in_flows,
         random=os.urandom, now_ns=clock, sleep=clock.sleep, rp_id="localhost", origin=ORIGIN,
         load=storage.get, save=storage.__setitem__,
-        copy_text=lambda _text: None, load_qr=load_qr,
+        copy_text=lambda _text: None, prompt=prompt or no_prompt, load_qr=load_qr,
     )
+
+
+def no_prompt(message: str, _default: str) -> None:
+    raise AssertionError(f"the flow asked window.prompt({message!r}) where it should not")
+
+
+class FakePrompt:
+    """window.prompt answering `answers` in turn (None: the person cancels); records what it asked."""
+
+    def __init__(self, answers):
+        self.answers, self.asked = list(answers), []
+
+    def __call__(self, message: str, default: str):
+        self.asked.append((message, default))
+        if not self.answers:
+            raise AssertionError(f"window.prompt({message!r}) asked once more than the test answers")
+        return self.answers.pop(0)
 
 
 async def load_qr() -> None:

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from app.config import parse_page_config
 from app.flows.authenticate import create_identity, start_register, start_sign_in, use_existing
-from app.flows.dummy_auth import INDEX_INPUT, credential_id_for_index, parse_index
+from app.flows.dummy_auth import PROMPT_DEFAULT, PROMPT_TEXT, credential_id_for_index, parse_index
 from app.ui.screen import Click
-from tests.unit.frontend.flow_fakes import FakeUi, client_for, make_env, new_session_key, page_of
+from tests.unit.frontend.flow_fakes import FakePrompt, FakeUi, client_for, make_env, new_session_key, page_of
 
 CAPTCHA = "#captchaInput"
 
@@ -22,15 +22,17 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
-def create(replica, *steps: Click):
-    env = make_env(replica, prompt_for_index=True)
-    ui = FakeUi([*steps, Click("confirm-captcha", {CAPTCHA: "a"}), Click("continue")])
-    return run(create_identity(env, ui, start_register(env))), ui
+def create(replica, *answers, clicks=()):
+    prompt = FakePrompt(answers)
+    env = make_env(replica, prompt_for_index=True, prompt=prompt)
+    ui = FakeUi([*clicks, Click("confirm-captcha", {CAPTCHA: "a"}), Click("continue")])
+    return run(create_identity(env, ui, start_register(env))), ui, prompt
 
 
-def sign_in_with_index(replica, index: str, *more: Click):
-    env = make_env(replica, prompt_for_index=True)
-    ui = FakeUi([Click("continue-passkey"), Click("continue-index", {INDEX_INPUT: index}), *more])
+def sign_in_with_index(replica, index, *more: Click):
+    prompt = FakePrompt([index])
+    env = make_env(replica, prompt_for_index=True, prompt=prompt)
+    ui = FakeUi([Click("continue-passkey"), *more])
     return run(use_existing(env, ui, run(new_session_key()), {})), ui
 
 
@@ -49,39 +51,46 @@ def test_the_seed_is_the_current_iis():
     assert dummy_device(seed).public_key_der().endswith(raw)
 
 
-@pytest.mark.parametrize("text,expected", [("1", 1), (" 42 ", 42), ("0", 0), ("-1", "whole number"),
-                                           ("x", "whole number"), ("", "whole number"),
-                                           (str(2**64), "at most")])
-def test_parse_index(text, expected):
+@pytest.mark.parametrize("text,expected", [
+    ("1", 1), (" 42 ", 42), ("0", 0), ("", 0), ("+3", 3), ("-0", 0), ("0x10", 16), ("0b101", 5), ("0o7", 7),
+    ("007", 7), (str(2**64 + 5), 5), (str(2**256 - 1), 2**64 - 1),  # setBigUint64 keeps the low 64 bits
+    ("-1", "not negative"), ("x", "not a number"), ("1_0", "not a number"), ("1.5", "not a number"),
+    ("+", "not a number"), ("0x", "not a number"), ("\u0663", "not a number"), ("9" * 201, "at most")])
+def test_parse_index_reads_what_bigint_reads(text, expected):
     parsed = parse_index(text)
     assert parsed == expected if isinstance(expected, int) else expected in parsed
 
 
 def test_create_with_an_index_then_sign_in_with_it(replica):
-    first, ui = create(replica, Click("continue-index", {INDEX_INPUT: "one"}),
-                       Click("continue-index", {INDEX_INPUT: "1"}))
-    index_pages = [s for s in ui.asked if page_of(s) == "dummy-auth-index"]
-    assert len(index_pages) == 2 and "whole number" in index_pages[1].markup
-    assert 'value="one"' in index_pages[1].markup  # what was typed stays in the field
+    # A refused answer shows why, and "Type another index" asks the browser's prompt again.
+    first, ui, prompt = create(replica, "one", "1", clicks=[Click("retry")])
+    assert prompt.asked == [(PROMPT_TEXT, PROMPT_DEFAULT)] * 2 == [("Enter seed index", "0")] * 2
+    refused = [s for s in ui.asked if page_of(s) == "dummy-auth-index"]
+    assert len(refused) == 1 and "not a number" in refused[0].markup
     credentials = run(client_for(replica, first.identity).credentials(first.anchor))
     assert [c.credential_id for c in credentials] == [credential_id_for_index(1)]
 
-    second, _ = create(replica, Click("continue-index", {INDEX_INPUT: "2"}))
+    second, _, _ = create(replica, "2")
     assert second.anchor != first.anchor
 
     again, ui = sign_in_with_index(replica, "1")
     assert again.anchor == first.anchor and again.device_pubkey == first.device_pubkey
-    assert "dummy-auth-index" in ui.pages
     other, _ = sign_in_with_index(replica, "2")
     assert other.anchor == second.anchor
+    # A test helper's 256-bit random index names the key of its low 64 bits, as in the real II.
+    big, _, _ = create(replica, str(2**200 + 9))
+    nine, _ = sign_in_with_index(replica, "9")
+    assert nine.anchor == big.anchor
 
 
 def test_an_index_already_registered_is_explained(replica):
-    first, _ = create(replica, Click("continue-index", {INDEX_INPUT: "7"}))
-    env = make_env(replica, prompt_for_index=True)
-    ui = FakeUi([Click("continue-index", {INDEX_INPUT: "7"}), Click("cancel")])
+    first, _, _ = create(replica, "7")
+    prompt = FakePrompt(["7"])
+    env = make_env(replica, prompt_for_index=True, prompt=prompt)
+    ui = FakeUi([Click("cancel")])
     assert run(create_identity(env, ui, start_register(env))) is None
     assert f"already the key of identity {first.anchor}" in ui.asked[-1].markup
+    assert page_of(ui.asked[-1]) == "dummy-auth-index"
 
 
 def test_signing_in_with_an_unused_index_says_so_and_goes_back(replica):
@@ -92,25 +101,30 @@ def test_signing_in_with_an_unused_index_says_so_and_goes_back(replica):
     assert page_of(ui.asked[-1]) == "sign-in"
 
 
-def test_cancelling_the_index_goes_back_to_the_sign_in_screen(replica):
-    env = make_env(replica, prompt_for_index=True)
-    ui = FakeUi([Click("continue-passkey"), Click("cancel"), Click("cancel")])
+def test_cancelling_the_prompt_goes_back_to_the_sign_in_screen(replica):
+    env = make_env(replica, prompt_for_index=True, prompt=FakePrompt([None]))
+    ui = FakeUi([Click("continue-passkey"), Click("cancel")])
     assert run(use_existing(env, ui, run(new_session_key()), {})) is None
-    assert [page_of(s) for s in ui.asked] == ["sign-in", "dummy-auth-index", "sign-in"]
+    assert [page_of(s) for s in ui.asked] == ["sign-in", "sign-in"]
     assert not [s for s in ui.asked if page_of(s) == "error"]
 
 
-def test_cancelling_the_index_of_a_new_identity_creates_nothing(replica):
-    env = make_env(replica, prompt_for_index=True)
-    assert run(create_identity(env, FakeUi([Click("cancel")]), start_register(env))) is None
+def test_cancelling_the_prompt_of_a_new_identity_creates_nothing(replica):
+    env = make_env(replica, prompt_for_index=True, prompt=FakePrompt([None]))
+    assert run(create_identity(env, FakeUi([]), start_register(env))) is None
+    assert replica_anchor_count(replica) == 0
+
+
+def replica_anchor_count(replica) -> int:
+    return replica.storage.anchor_count()
 
 
 def test_sign_in_by_number_needs_no_index(replica):
-    first, _ = create(replica, Click("continue-index", {INDEX_INPUT: "3"}))
-    env = make_env(replica, prompt_for_index=True)
+    first, _, _ = create(replica, "3")
+    env = make_env(replica, prompt_for_index=True)  # no_prompt: asking would fail the test
     ui = FakeUi([Click("continue-number", {"#userNumberInput": str(first.anchor)})])
     who = run(use_existing(env, ui, run(new_session_key()), {}))
-    assert who.anchor == first.anchor and "dummy-auth-index" not in ui.pages
+    assert who.anchor == first.anchor
 
 
 def test_without_prompt_for_index_nothing_is_asked(replica):
