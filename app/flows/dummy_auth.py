@@ -49,6 +49,12 @@ def parse_index(text: str) -> "int | str":
     return value % 2**64
 
 
+def prompt_index(prompt: Prompt) -> "int | str | None":
+    """One question in the browser's prompt: the index, why the answer is none, or None (cancelled)."""
+    answer = prompt(PROMPT_TEXT, PROMPT_DEFAULT)
+    return None if answer is None else parse_index(answer)
+
+
 def refused_screen(purpose: str, message: str) -> Screen:
     return Screen(screens.render_dummy_index(purpose, message), ("retry", "cancel"))
 
@@ -60,10 +66,7 @@ async def ask_index(prompt: Prompt, ui: Ui, purpose: str, refusal: Optional[str]
         if refusal is not None:
             if (await ui.ask(refused_screen(purpose, refusal))).action == "cancel":
                 return None
-        answer = prompt(PROMPT_TEXT, PROMPT_DEFAULT)
-        if answer is None:
-            return None
-        parsed = parse_index(answer)
-        if isinstance(parsed, int):
+        parsed = prompt_index(prompt)
+        if parsed is None or isinstance(parsed, int):
             return parsed
         refusal = parsed

@@ -15,6 +15,7 @@ from ic.webauthn import public_key_from_attestation
 
 from app.canister.devices import AliasError, Device, validate_alias
 from app.flows.authenticate import dummy_credential_id, dummy_device
+from app.flows.dummy_auth import credential_id_for_index, prompt_index
 from app.flows.env import Env
 from app.passkeys import CreationOptions, NewCredential, PasskeyError, PasskeyFailure
 from app.ui.screen import Screen, Ui, busy_screen
@@ -73,9 +74,15 @@ async def named_passkey(env: Env, ui: Ui, screen: Callable[[str, Optional[str], 
             message = already if already and exc.failure is PasskeyFailure.ALREADY_REGISTERED else str(exc)
 
 
-def start_new_passkey(env: Env, alias: str, user_name: str, exclude: tuple[bytes, ...] = ()) -> NewPasskey:
+def start_new_passkey(env: Env, alias: str, user_name: str,
+                      exclude: tuple[bytes, ...] = ()) -> "NewPasskey | AliasProblem":
     if env.config.dummy_auth:
         credential_id = dummy_credential_id(env.random)
+        if env.config.dummy_auth_prompt_for_index:  # the test key of an index, asked as the II asks
+            index = prompt_index(env.prompt)
+            if index is None or isinstance(index, str):
+                return AliasProblem(alias, index or "No index was given: the passkey was not added.")
+            credential_id = credential_id_for_index(index)
         return NewPasskey(alias, device=Device(pubkey=dummy_device(credential_id).public_key_der(), alias=alias,
                                                credential_id=credential_id, key_type="platform",
                                                origin=env.origin))

@@ -15,7 +15,7 @@ from app.flows.manage import ALREADY_HERE, LOCKED, Back, SignedOut, manage
 from app.passkeys import PasskeyError, PasskeyFailure
 from app.remembered import STORAGE_KEY, Remembered, parse_remembered, remember, serialize_remembered
 from app.ui.screen import Click
-from tests.unit.frontend.flow_fakes import ORIGIN, FakeUi, ScriptEnded, make_env, page_of, register
+from tests.unit.frontend.flow_fakes import ORIGIN, FakePrompt, FakeUi, ScriptEnded, make_env, page_of, register
 from tests.unit.ic.soft_authenticator import ES256, SoftAuthenticator
 
 ALIAS = "#pickAliasInput"
@@ -66,6 +66,20 @@ def test_add_a_passkey_here_with_dummy_auth(replica):
     run(manage(make_env(replica), ui, who))
     assert "“Phone” was added." in message_of(ui)
     assert [d.alias for d in devices(client, who.anchor)] == ["Passkey", "Phone"]
+
+
+def test_with_prompt_for_index_the_added_passkey_is_the_test_key_of_the_index_asked(replica):
+    from app.flows.dummy_auth import credential_id_for_index
+
+    who, client = register(replica)
+    prompt = FakePrompt([None, "x", "5"])  # cancelled, not a number, then index 5
+    ui = FakeUi([Click("add-device"), Click("add-here"), *[Click("create-passkey", {ALIAS: "Phone"})] * 3,
+                 Click("logout")])
+    run(manage(make_env(replica, prompt_for_index=True, prompt=prompt), ui, who))
+    named = [s for s in ui.asked if page_of(s) == "pick-alias"]
+    assert "No index was given" in named[1].markup and "not a number" in named[2].markup
+    assert [d.credential_id for d in devices(client, who.anchor)][1:] == [credential_id_for_index(5)]
+    assert len(prompt.asked) == 3
 
 
 def test_add_a_passkey_here_with_a_real_prompt_started_in_the_click(replica):
