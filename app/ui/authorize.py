@@ -34,12 +34,12 @@ def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple
     return card("authorize", html(
         '<p class="lead">Sign in to</p>'
         '<p class="origin" data-role="requesting-origin">{origin}</p>{via}{remembered}'
+        '<label class="check footnote"><input type="checkbox" id="chooseAccount"> Choose or create an account '
+        "for this app</label>"
         '<div class="actions">'
         '<button id="registerButton" class="primary" data-action="register">Create Internet Identity</button>'
         '<button id="loginButton" class="secondary" data-action="login">Use existing identity</button>'
         '<button class="link" data-action="cancel">Cancel</button></div>'
-        '<label class="check footnote"><input type="checkbox" id="chooseAccount"> Choose or create an account '
-        "for this app</label>"
         '<p class="footnote"><button id="recoverButton" class="link" data-action="recover">Lost access?</button></p>',
         origin=origin, via=via, remembered=remembered))
 
@@ -65,7 +65,7 @@ def render_accounts(origin: str, accounts: list[AccountChoice], message: Optiona
     """Pick one of the identity's accounts for the app (the default one first), create or rename one."""
     rows = join(html(
         '<div class="account" data-role="account" data-account="{key}">'
-        '<button class="{cls}" data-action="use-{key}"><span data-role="account-name">{label}</span>'
+        '<button class="{cls}" data-action="use-{key}" title="{label}"><span data-role="account-name">{label}</span>'
         '<span aria-hidden="true">→</span></button>'
         '<button class="link" data-action="rename-{key}" aria-label="Rename {label}">Rename</button></div>',
         key=key, cls="primary" if default else "secondary", label=label) for key, label, default in accounts)
@@ -85,7 +85,7 @@ def render_account_name(origin: str, value: str, *, renaming: bool, message: Opt
     title = "Rename the account" if renaming else "Create an account"
     note = html('<p class="error" role="alert" data-role="account-message">{}</p>', message) if message else EMPTY
     return card("account-name", html(
-        '<h2>{title}</h2><p>for <span class="origin">{origin}</span></p>{note}'
+        '<h2>{title}</h2><p class="lead">for</p><p class="origin">{origin}</p>{note}'
         '<label class="field">Account name<input id="accountName" maxlength="255" autocomplete="off" '
         'value="{value}" autofocus></label>'
         '<div class="actions"><button id="saveAccountName" class="primary" data-action="save">Save</button>'
