@@ -197,6 +197,38 @@ class II(PhraseEntry):
         return Manage(self.driver).ready()
 
 
+class Accounts(View):
+    """The authorize flow's account picker ([data-role=accounts]): the identity's accounts for
+    the dapp, the default one first ("Primary account" until it is named)."""
+
+    def names(self) -> list[str]:
+        self.wait_for("[data-role=accounts]")
+        return self.texts("[data-role=accounts] [data-role=account-name]")
+
+    def _key(self, name: str) -> str:
+        find = ("(n => { for (const e of document.querySelectorAll('[data-role=accounts] [data-role=account]'))"
+                " if (e.querySelector('[data-role=account-name]').textContent.trim() === n)"
+                " return e.dataset.account; return null; })")
+        return wait(lambda: self.driver.js(f"{find}({q(name)})"), f"[{self.driver.engine}] the account {name!r}")
+
+    def use(self, name: str) -> None:
+        self.click(f'[data-role=account][data-account="{self._key(name)}"] [data-action^="use-"]')
+
+    def create(self, name: str) -> None:
+        self.click("#createAccount")
+        self._save_name(name)
+        self._key(name)
+
+    def rename(self, name: str, new: str) -> None:
+        self.click(f'[data-role=account][data-account="{self._key(name)}"] [data-action^="rename-"]')
+        self._save_name(new)
+        self._key(new)
+
+    def _save_name(self, name: str) -> None:
+        self.fill("#accountName", name)
+        self.click("#saveAccountName")
+
+
 class Manage(PhraseEntry):
     """The manage page: passkeys, recovery methods, sign out."""
 
@@ -389,9 +421,17 @@ class Dapp(View):
         return whoami
 
 
-def pick_identity(popup: II, number: int) -> None:
-    """On the authorize screen: the remembered identity's button (signs in and authorizes)."""
+def pick_identity(popup: II, number: int, *, choose_account: bool = False) -> None:
+    """On the authorize screen: the remembered identity's button (signs in and authorizes);
+    `choose_account` ticks "Choose or create an account for this app" first."""
+    if choose_account:
+        popup.click("#chooseAccount")
     popup.click(f'[data-anchor-id="{number}"]')
+
+
+def accounts(popup: II) -> Accounts:
+    """The account picker in the II popup."""
+    return Accounts(popup.driver)
 
 
 def new_passkey_ids(exported: list[dict[str, Any]]) -> set[str]:

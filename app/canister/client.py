@@ -16,7 +16,8 @@ from ic.delegation import Delegation, DelegationChain, SignedDelegation
 from ic.errors import ICError
 
 from app.canister.devices import AnchorInfo, Device
-from app.canister.errors import DeviceError, IdentityNameRefused, NoDelegation, RegistrationError, refusal
+from app.canister.errors import (AccountRefused, DeviceError, IdentityNameRefused, NoDelegation, RegistrationError,
+                                 refusal)
 from app.canister.interface import DID_TEXT
 
 _INTERFACE = None
@@ -55,6 +56,20 @@ CaptchaOutcome = Union[Solved, Retry]
 
 
 @dataclass(frozen=True)
+class Account:
+    """One of an identity's accounts for an app; `number` None is the (unreserved) default one."""
+
+    number: Optional[int]
+    name: Optional[str]
+    last_used: Optional[int] = None
+
+    @classmethod
+    def from_candid(cls, info: dict) -> "Account":
+        number, name, last_used = (info[k][0] if info[k] else None for k in ("account_number", "name", "last_used"))
+        return cls(None if number is None else int(number), name, None if last_used is None else int(last_used))
+
+
+@dataclass(frozen=True)
 class Credential:
     credential_id: bytes
     pubkey: bytes
@@ -70,6 +85,13 @@ def _ok(result: dict) -> Any:
     if tag == "Err":
         raise _error(payload)
     return payload
+
+
+def _signed(payload: dict) -> SignedDelegation:
+    raw = payload["delegation"]
+    targets = tuple(raw["targets"][0]) if raw["targets"] else None
+    return SignedDelegation(Delegation(bytes(raw["pubkey"]), int(raw["expiration"]), targets),
+                            bytes(payload["signature"]))
 
 
 def _next_step(result: dict) -> Optional[Captcha]:
@@ -161,11 +183,46 @@ class IIClient:
         for _ in range(attempts):
             tag, payload = _variant(await self._call("get_delegation", anchor, origin, session_key, expiration))
             if tag == "signed_delegation":
-                raw = payload["delegation"]
-                targets = tuple(raw["targets"][0]) if raw["targets"] else None
-                link = SignedDelegation(Delegation(bytes(raw["pubkey"]), int(raw["expiration"]), targets),
-                                        bytes(payload["signature"]))
-                return DelegationChain((link,), bytes(user_key))
+                return DelegationChain((_signed(payload),), bytes(user_key))
+        raise NoDelegation()
+
+    # -- an identity's accounts for an app (the default one has `number` None)
+
+    async def accounts(self, anchor: int, origin: str) -> list[Account]:
+        tag, payload = _variant(await self._call("get_accounts", anchor, origin))
+        if tag == "Err":
+            raise AccountRefused(*_variant(payload))
+        return [Account.from_candid(info) for info in payload]
+
+    async def create_account(self, anchor: int, origin: str, name: str) -> Account:
+        tag, payload = _variant(await self._call("create_account", anchor, origin, name))
+        if tag == "Err":
+            raise AccountRefused(*_variant(payload))
+        return Account.from_candid(payload)
+
+    async def rename_account(self, anchor: int, origin: str, number: Optional[int], name: str) -> Account:
+        """Renaming the default account (None) reserves it: it gets a number, keeps its principal."""
+        tag, payload = _variant(await self._call("update_account", anchor, origin,
+                                                  None if number is None else [number], {"name": [name]}))
+        if tag == "Err":
+            raise AccountRefused(*_variant(payload))
+        return Account.from_candid(payload)
+
+    async def account_delegation(self, anchor: int, origin: str, number: Optional[int], session_key: bytes,
+                                 max_ttl_ns: Optional[int], *, attempts: int = 3) -> DelegationChain:
+        account = None if number is None else [number]
+        tag, payload = _variant(await self._call("prepare_account_delegation", anchor, origin, account, session_key,
+                                                  None if max_ttl_ns is None else [max_ttl_ns]))
+        if tag == "Err":
+            raise AccountRefused(*_variant(payload))
+        user_key, expiration = bytes(payload["user_key"]), payload["expiration"]
+        for _ in range(attempts):
+            tag, signed = _variant(await self._call("get_account_delegation", anchor, origin, account, session_key,
+                                                     expiration))
+            if tag == "Ok":
+                return DelegationChain((_signed(signed),), user_key)
+            if _variant(signed)[0] != "NoSuchDelegation":
+                raise AccountRefused(*_variant(signed))
         raise NoDelegation()
 
     # -- managing an identity's devices (v1: the canister traps on a refusal; `refusal` names it)

@@ -146,3 +146,18 @@ class IdentityNameRefused(CanisterError):
         else:
             message = f"Internet Identity could not change the name ({reason}: {detail})."
         super().__init__(message)
+
+
+class AccountRefused(CanisterError):
+    """The canister refused an account change (`create_account`, `update_account`) or listing;
+    `reason` is the variant's tag."""
+
+    MESSAGES = {
+        "NameTooLong": "That name is too long for an account (at most 255 bytes).",
+        "AccountLimitReached": "This identity has as many accounts as it can have.",
+        "Unauthorized": "This session is not allowed to change this identity's accounts. Sign in again.",
+    }
+
+    def __init__(self, reason: str, detail: Any = None):
+        self.reason, self.detail = reason, detail
+        super().__init__(self.MESSAGES.get(reason, f"Internet Identity could not do that ({reason}: {detail})."))

@@ -58,6 +58,14 @@ type AuthnMethodRegistrationModeEnterError = variant { InvalidRegistrationId : t
 type AuthnMethodRegistrationModeExitError = variant { Unauthorized : principal; InternalCanisterError : text; RegistrationModeOff; InvalidMetadata : text; PasskeyWithThisPublicKeyIsAlreadyUsed; };
 type IdentityPropertiesReplace = record { name : opt text; };
 type IdentityPropertiesReplaceError = variant { Unauthorized : principal; StorageSpaceExceeded : record { space_available : nat64; space_required : nat64; }; NameTooLong : record { limit : nat64; }; InternalCanisterError : text; };
+type AccountNumber = nat64;
+type AccountInfo = record { account_number : opt AccountNumber; origin : text; last_used : opt Timestamp; name : opt text; };
+type AccountUpdate = record { name : opt text; };
+type CreateAccountError = variant { InternalCanisterError : text; AccountLimitReached; Unauthorized : principal; NameTooLong; };
+type UpdateAccountError = variant { InternalCanisterError : text; AccountLimitReached; Unauthorized : principal; NameTooLong; };
+type AccountDelegationError = variant { InternalCanisterError : text; Unauthorized : principal; NoSuchDelegation; };
+type GetAccountsError = variant { InternalCanisterError : text; Unauthorized : principal; };
+type PrepareAccountDelegation = record { user_key : UserKey; expiration : Timestamp; };
 service : {
   identity_registration_start : () -> (variant { Ok : IdRegNextStepResult; Err : IdRegStartError });
   check_captcha : (CheckCaptchaArg) -> (variant { Ok : IdRegNextStepResult; Err : CheckCaptchaError });
@@ -82,5 +90,10 @@ service : {
   lookup_by_registration_mode_id : (RegistrationId) -> (opt IdentityNumber) query;
   identity_properties_replace : (IdentityNumber, IdentityPropertiesReplace) -> (variant { Ok; Err : IdentityPropertiesReplaceError });
   lookup_caller_identity_by_recovery_phrase : () -> (opt IdentityNumber);
+  get_accounts : (anchor_number : UserNumber, origin : FrontendHostname) -> (variant { Ok : vec AccountInfo; Err : GetAccountsError }) query;
+  create_account : (anchor_number : UserNumber, origin : FrontendHostname, name : text) -> (variant { Ok : AccountInfo; Err : CreateAccountError });
+  update_account : (anchor_number : UserNumber, origin : FrontendHostname, account_number : opt AccountNumber, update : AccountUpdate) -> (variant { Ok : AccountInfo; Err : UpdateAccountError });
+  prepare_account_delegation : (anchor_number : UserNumber, origin : FrontendHostname, account_number : opt AccountNumber, session_key : SessionKey, max_ttl : opt nat64) -> (variant { Ok : PrepareAccountDelegation; Err : AccountDelegationError });
+  get_account_delegation : (anchor_number : UserNumber, origin : FrontendHostname, account_number : opt AccountNumber, session_key : SessionKey, expiration : Timestamp) -> (variant { Ok : SignedDelegation; Err : AccountDelegationError }) query;
 }
 """

@@ -4,7 +4,9 @@ The protocol decisions live in `app.protocol.AuthorizeSession` (pure); this modu
 effects through an `AuthorizePort` and connects it to signing in and to the II canister. Once a
 request is valid, `choose` awaits the request screen (a remembered identity, create, use another,
 lost access, forget one on this device) until someone is signed in; `autoSelectionPrincipal`
-starts the preselected identity's passkey prompt at once, as the classic II did.
+starts the preselected identity's passkey prompt at once, as the classic II did. Then, when the
+identity has more than its default account for the app (or "choose an account" was ticked), the
+account picker (`app.flows.accounts`) chooses whose delegation the dapp gets.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from app.remembered import (STORAGE_KEY, anchor_for_principal, forget, names, pa
                              serialize_remembered)
 from app.ui import authorize as screens
 from app.ui.screen import Click, Screen, busy_screen
+
+CHOOSE_ACCOUNT = "#chooseAccount"
 
 if TYPE_CHECKING:  # imported on first use: `authorize-ready` goes out before the sign-in code loads
     from app.flows.authenticate import SignedIn
@@ -46,6 +50,7 @@ class AuthorizeFlow:
         self._keyring = None
         self.request = None
         self._auto_selected = False  # the preselected identity's prompt starts once, by itself
+        self._pick_account = False  # "choose or create an account" was ticked on the request screen
 
     @property
     def keyring(self):
@@ -123,7 +128,7 @@ class AuthorizeFlow:
                    *(f"{verb}-{a}" for a in anchors for verb in ("pick", "forget")))
         return Screen(screens.render_request(self.request.request_origin, self.request.derivation_origin, anchors,
                                              preselected=preselected, names=names(remembered)),
-                      actions, starts=starts)
+                      actions, reads=(CHOOSE_ACCOUNT,), starts=starts)
 
     async def choose(self) -> Optional[SignedIn]:
         """The request screen until someone is signed in (None: cancelled, the session answered)."""
@@ -146,6 +151,7 @@ class AuthorizeFlow:
             else:
                 click = await ui.ask(self.request_screen(remembered, anchors, preselected))
             verb, _, anchor = click.action.partition("-")
+            self._pick_account = click.checked(CHOOSE_ACCOUNT)
             if click.action == "cancel":
                 self.apply(self.session.on_user_cancel())
                 return None
@@ -167,10 +173,25 @@ class AuthorizeFlow:
     async def _signed_in(self, signed_in) -> None:
         request = self.request
         self.env.ui.show(busy_screen(f"Signing in to {request.request_origin}…"))
+        from app.flows.accounts import choose_account, needs_picker
+
+        anchor, origin = signed_in.anchor, request.frontend_origin
         try:
             client = await self.env.ii(signed_in.identity)
-            chain = await client.delegation(signed_in.anchor, request.frontend_origin,
-                                            request.session_public_key, request.max_time_to_live_ns)
+            accounts = await client.accounts(anchor, origin)
+            account = accounts[0]
+            if needs_picker(accounts, self._pick_account):
+                account = await choose_account(self.env.ui, client, anchor, origin, accounts)
+                if account is None:
+                    self.apply(self.session.on_user_cancel())
+                    return
+                self.env.ui.show(busy_screen(f"Signing in to {request.request_origin}…"))
+            if account.number is None:  # the default account: the classic principal, the classic call
+                chain = await client.delegation(anchor, origin, request.session_public_key,
+                                                request.max_time_to_live_ns)
+            else:
+                chain = await client.account_delegation(anchor, origin, account.number, request.session_public_key,
+                                                        request.max_time_to_live_ns)
         except CanisterError as exc:
             self.apply(self.session.on_delegation_failed(str(exc)))
             return

@@ -1,4 +1,5 @@
-"""Screens of the authorize flow: who asks, pick or create an identity, and the outcomes."""
+"""Screens of the authorize flow: who asks, pick or create an identity, pick or create one of its
+accounts for the app, and the outcomes."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple
     return card("authorize", html(
         '<p class="lead">Sign in to</p>'
         '<p class="origin" data-role="requesting-origin">{origin}</p>{via}{remembered}'
+        '<label class="check footnote"><input type="checkbox" id="chooseAccount"> Choose or create an account '
+        "for this app</label>"
         '<div class="actions">'
         '<button id="registerButton" class="primary" data-action="register">Create Internet Identity</button>'
         '<button id="loginButton" class="secondary" data-action="login">Use existing identity</button>'
@@ -52,3 +55,39 @@ def render_completed(origin: str) -> Markup:
     return card("authorize-completed", html(
         '<p class="lead" data-role="completed">Signed in to <span class="origin">{}</span>. '
         "You can return to the app.</p>", origin))
+
+
+# An account as the picker shows it: (key in its actions, label, whether it is the default one).
+AccountChoice = tuple[str, str, bool]
+
+
+def render_accounts(origin: str, accounts: list[AccountChoice], message: Optional[str] = None) -> Markup:
+    """Pick one of the identity's accounts for the app (the default one first), create or rename one."""
+    rows = join(html(
+        '<div class="account" data-role="account" data-account="{key}">'
+        '<button class="{cls}" data-action="use-{key}" title="{label}"><span data-role="account-name">{label}</span>'
+        '<span aria-hidden="true">→</span></button>'
+        '<button class="link" data-action="rename-{key}" aria-label="Rename {label}">Rename</button></div>',
+        key=key, cls="primary" if default else "secondary", label=label) for key, label, default in accounts)
+    note = html('<p class="error" role="alert" data-role="account-message">{}</p>', message) if message else EMPTY
+    return card("choose-account", html(
+        '<p class="lead">Choose the account to use with</p><p class="origin">{origin}</p>{note}'
+        '<div class="identities accounts" data-role="accounts">{rows}</div>'
+        '<p class="footnote">Each account has its own principal with this app; the app cannot tell they '
+        "belong to the same identity.</p>"
+        '<div class="actions"><button id="createAccount" class="secondary" data-action="create">Create account'
+        '</button><button class="link" data-action="cancel">Cancel</button></div>',
+        origin=origin, note=note, rows=rows))
+
+
+def render_account_name(origin: str, value: str, *, renaming: bool, message: Optional[str] = None) -> Markup:
+    """The name of a new account, or the new name of one."""
+    title = "Rename the account" if renaming else "Create an account"
+    note = html('<p class="error" role="alert" data-role="account-message">{}</p>', message) if message else EMPTY
+    return card("account-name", html(
+        '<h2>{title}</h2><p class="lead">for</p><p class="origin">{origin}</p>{note}'
+        '<label class="field">Account name<input id="accountName" maxlength="255" autocomplete="off" '
+        'value="{value}" autofocus></label>'
+        '<div class="actions"><button id="saveAccountName" class="primary" data-action="save">Save</button>'
+        '<button class="link" data-action="back">Back</button></div>',
+        title=title, origin=origin, note=note, value=value))

@@ -3,6 +3,8 @@
 The canister owns the meaning of an anchor; storage keeps opaque anchor records plus the three
 indexes the canister needs in O(log n): device public key -> anchor, WebAuthn credential id ->
 anchor, and recovery-phrase principal -> anchor (`lookup_caller_identity_by_recovery_phrase`).
+It also keeps the anchors' accounts per app (`AccountRow`, "multiple accounts"): rows in the
+order the real II lists them, numbered from one counter shared by all anchors.
 The canister computes every index key (`AnchorRecord`); storage only keeps them in step with the
 record. Every write method is one transaction that is durable when it returns.
 """
@@ -31,6 +33,18 @@ class AnchorRecord:
     credential_ids: tuple[bytes, ...] = ()
     # Raw self-authenticating principals of the anchor's recovery-phrase devices.
     recovery_phrase_principals: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One of an anchor's accounts for one origin. `number` None is the unreserved default
+    account (a row for it exists once another account was created); `seed_anchor` is set on a
+    default account that was reserved (renamed), whose principal stays the anchor's classic one."""
+
+    number: int | None
+    name: str | None = None
+    seed_anchor: int | None = None
+    last_used: int | None = None
 
 
 # An ingress-history row: request id, sender, effective canister id, expiry (ns), status, reply
@@ -76,6 +90,32 @@ class Storage(Protocol):
 
     def anchor_count(self) -> int:
         """How many anchors exist."""
+
+    def account_rows(self, anchor: int, origin: str) -> list[AccountRow]:
+        """The anchor's accounts for `origin` in list order; [] when none is stored."""
+
+    def anchor_account_count(self, anchor: int) -> int:
+        """How many numbered accounts the anchor has, over all origins."""
+
+    def insert_account(self, anchor: int, origin: str, name: str, *, reserve_default: bool) -> int:
+        """Allocate the next account number (one counter for all anchors) and store the account.
+
+        reserve_default=False appends it (after a row for the default account when the list is
+        empty); True turns the default row into it, or makes it the list's only row, with
+        `seed_anchor = anchor`, and makes it the origin's default account (`default_account`).
+        """
+
+    def rename_account(self, anchor: int, origin: str, number: int, name: str) -> bool:
+        """Rename a numbered account of the anchor for origin; False if there is none."""
+
+    def set_account_last_used(self, anchor: int, origin: str, number: int | None, now_ns: int) -> None:
+        """Record a sign-in with that account row (nothing if the row is not stored)."""
+
+    def default_account(self, anchor: int, origin: str) -> int | None:
+        """The account number chosen as default for origin, or None (the unreserved one)."""
+
+    def set_default_account(self, anchor: int, origin: str, number: int | None) -> None:
+        """Choose the default account for origin (None: the unreserved default account)."""
 
     def transaction(self) -> ContextManager[object]:
         """One durable transaction; writes made inside it (by any method above) join it."""

@@ -29,11 +29,12 @@ import cbor2
 
 from ic.principal import Principal
 from replica.storage.base import AnchorRecord, IncompatibleStorageError, IngressRow, StorageError
+from replica.storage.account_rows import AccountTables, create_v7
 from replica.storage.canister_rows import CanisterTables, create_v3, create_v4, create_v5
 
 # "IIpy" as a big-endian int32: the SQLite header field that marks the file as ours.
 APPLICATION_ID = 0x49497079
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Migrations: MIGRATIONS[v] brings a database from version v-1 to version v. Version 0 is the
 # empty database. Each step runs inside the same transaction as the version bump.
@@ -112,9 +113,9 @@ def _phrase_principals_of(data: bytes) -> list[bytes]:
 
 # Version 3: the hosted Wasm canisters (replica.storage.canister_rows); 4: their logs; 5: the
 # names a project gives them (replica.deploy); 6: the recovery-phrase principal index, built for
-# the anchors already stored.
+# the anchors already stored; 7: the anchors' accounts per app (replica.storage.account_rows).
 MIGRATIONS: dict[int, Migration] = {
-    1: _create_v1, 2: _create_v2, 3: create_v3, 4: create_v4, 5: create_v5, 6: _create_v6,
+    1: _create_v1, 2: _create_v2, 3: create_v3, 4: create_v4, 5: create_v5, 6: _create_v6, 7: create_v7,
 }
 
 WAY_OUT = (
@@ -181,7 +182,7 @@ def check_version(path: Path, version: int) -> None:
         )
 
 
-class SqliteStorage(CanisterTables):
+class SqliteStorage(CanisterTables, AccountTables):
     """`replica.storage.base.Storage` on one SQLite file."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:

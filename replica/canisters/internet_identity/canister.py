@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from replica.canisters.internet_identity import wire
+from replica.canisters.internet_identity.accounts import AccountsApi
 from replica.canisters.internet_identity.api_legacy import LegacyApi
 from replica.canisters.internet_identity.api_v2 import V2Api
 from replica.canisters.internet_identity.delegation import Delegations
@@ -75,7 +76,7 @@ def settings_update_from_init(init: dict | None) -> SettingsUpdate | None:
     return update
 
 
-class InternetIdentityCanister(LegacyApi, V2Api):
+class InternetIdentityCanister(LegacyApi, V2Api, AccountsApi):
     """The II canister logic on a `Storage` (see `replica.storage.open_storage`)."""
 
     name = "internet_identity"
@@ -141,6 +142,14 @@ class InternetIdentityCanister(LegacyApi, V2Api):
             "lookup_device_key": (True, self._lookup_device_key),
             "lookup_by_registration_mode_id": (True, self._lookup_by_registration_mode_id),
             "lookup_caller_identity_by_recovery_phrase": (False, self._lookup_caller_identity_by_recovery_phrase),
+            # multiple accounts
+            "get_accounts": (True, self._get_accounts),
+            "create_account": (False, self._create_account),
+            "update_account": (False, self._update_account),
+            "prepare_account_delegation": (False, self._prepare_account_delegation),
+            "get_account_delegation": (True, self._get_account_delegation),
+            "get_default_account": (True, self._get_default_account),
+            "set_default_account": (False, self._set_default_account),
             # internal
             "stats": (True, self._stats),
             "config": (True, self._config),

@@ -3,6 +3,7 @@
 seed = SHA-256(u8(32) || salt || u8(len A) || A || u8(len F) || F), A = the anchor number in
 decimal, F = the frontend origin (at most 255 bytes, else trap). User key = the canister-signature
 DER key over (canister id, seed); its self-authenticating principal is what the dapp sees.
+A numbered account (`accounts.py`) has its own seed, `calculate_account_seed`.
 `prepare_delegation` adds the delegation's hash to the signature map and updates certified data;
 `get_delegation` (a query) returns `{delegation, signature}` where the signature is the CBOR
 (self-describing tag) map `{certificate, tree}`. TTL: 30 minutes by default, at most 30 days.
@@ -38,6 +39,19 @@ def calculate_seed(salt: bytes, anchor_number: int, frontend: str) -> bytes:
     anchor = str(anchor_number).encode()
     origin = frontend.encode()
     blob = bytes([len(salt)]) + salt + bytes([len(anchor)]) + anchor + bytes([len(origin)]) + origin
+    return hashlib.sha256(blob).digest()
+
+
+ACCOUNT_SEED_PREFIX = b"<account>"
+
+
+def calculate_account_seed(salt: bytes, account_number: int, frontend: str) -> bytes:
+    """The seed of a numbered account (not tied to an anchor): SHA-256(u8(32) || salt ||
+    u8(9) || "<account>" || u8(len N) || N || u8(len F) || F), N the account number in decimal."""
+    number = str(account_number).encode()
+    origin = frontend.encode()
+    blob = (bytes([len(salt)]) + salt + bytes([len(ACCOUNT_SEED_PREFIX)]) + ACCOUNT_SEED_PREFIX
+            + bytes([len(number)]) + number + bytes([len(origin)]) + origin)
     return hashlib.sha256(blob).digest()
 
 
@@ -108,6 +122,12 @@ class Delegations:
     ) -> tuple[bytes, int]:
         check_frontend_length(frontend)
         seed = self.seed(anchor_number, frontend, query=False)
+        return self.prepare_for_seed(ctx, seed, session_key, max_ttl)
+
+    def prepare_for_seed(
+        self, ctx: CallContext, seed: bytes, session_key: bytes, max_ttl: int | None
+    ) -> tuple[bytes, int]:
+        """Sign a delegation to `session_key` for the user key of `seed`: (user key, expiration)."""
         ttl = min(DEFAULT_EXPIRATION_PERIOD_NS if max_ttl is None else max_ttl, MAX_EXPIRATION_PERIOD_NS)
         expiration = min(ctx.time_ns + ttl, U64_MAX)
         self.sigs.add(*signature_labels(seed, session_key, expiration), ctx.time_ns)
@@ -120,10 +140,15 @@ class Delegations:
     ) -> dict:
         check_frontend_length(frontend)
         seed = self.seed(anchor_number, frontend, query=True)
+        signed = self.get_for_seed(ctx, seed, session_key, expiration)
+        return {"no_such_delegation": None} if signed is None else {"signed_delegation": signed}
+
+    def get_for_seed(self, ctx: CallContext, seed: bytes, session_key: bytes, expiration: int) -> dict | None:
+        """The `SignedDelegation` prepared for `seed`, or None if there is none (or it expired)."""
         seed_hash, msg_hash = signature_labels(seed, session_key, expiration)
         sig_expiration = self.sigs.expiration(seed_hash, msg_hash)
         if sig_expiration is None or sig_expiration <= ctx.time_ns:
-            return {"no_such_delegation": None}
+            return None
         certificate = ctx.data_certificate()
         if certificate is None:
             raise CanisterTrap(
@@ -134,8 +159,6 @@ class Delegations:
 
         signature = cbor.encode({"certificate": certificate, "tree": tree})  # tag 55799 in front
         return {
-            "signed_delegation": {
-                "delegation": {"pubkey": session_key, "expiration": expiration, "targets": None},
-                "signature": signature,
-            }
+            "delegation": {"pubkey": session_key, "expiration": expiration, "targets": None},
+            "signature": signature,
         }

@@ -32,6 +32,8 @@ EXPECTED_METHODS = {
     "authn_method_register", "authn_method_confirm", "lookup_device_key",
     "lookup_by_registration_mode_id", "identity_properties_replace",
     "lookup_caller_identity_by_recovery_phrase", "stats", "config", "http_request", "whoami",
+    "get_accounts", "create_account", "update_account", "prepare_account_delegation",
+    "get_account_delegation", "get_default_account", "set_default_account",
 }
 
 

@@ -114,7 +114,7 @@ def test_migration_from_version_5_builds_the_index(tmp_path):
 
     second = Env(path)
     try:
-        assert second.storage.schema_version == sqlite_mod.SCHEMA_VERSION == 6
+        assert second.storage.schema_version == sqlite_mod.SCHEMA_VERSION == 7
         assert lookup(second, principal_of(phrase_a)) == a
         assert lookup(second, principal_of(phrase_b)) == b
         assert lookup(second, principal_of(key_a)) is None
