@@ -16,6 +16,7 @@ from pathlib import Path
 from replica.canisters.internet_identity import wire
 from replica.canisters.internet_identity.api_legacy import LegacyApi
 from replica.canisters.internet_identity.api_v2 import V2Api
+from replica.canisters.internet_identity.attributes import AttributesApi
 from replica.canisters.internet_identity.delegation import Delegations
 from replica.canisters.internet_identity.devices import DeviceOps
 from replica.canisters.internet_identity.metrics import Gauge, serve_http
@@ -75,7 +76,7 @@ def settings_update_from_init(init: dict | None) -> SettingsUpdate | None:
     return update
 
 
-class InternetIdentityCanister(LegacyApi, V2Api):
+class InternetIdentityCanister(LegacyApi, V2Api, AttributesApi):
     """The II canister logic on a `Storage` (see `replica.storage.open_storage`)."""
 
     name = "internet_identity"
@@ -141,6 +142,10 @@ class InternetIdentityCanister(LegacyApi, V2Api):
             "lookup_device_key": (True, self._lookup_device_key),
             "lookup_by_registration_mode_id": (True, self._lookup_by_registration_mode_id),
             "lookup_caller_identity_by_recovery_phrase": (False, self._lookup_caller_identity_by_recovery_phrase),
+            # ICRC-3 attribute sharing
+            "prepare_icrc3_attributes": (False, self._prepare_icrc3_attributes),
+            "get_icrc3_attributes": (True, self._get_icrc3_attributes),
+            "list_available_attributes": (True, self._list_available_attributes),
             # internal
             "stats": (True, self._stats),
             "config": (True, self._config),
