@@ -16,7 +16,9 @@ from ic.delegation import Delegation, DelegationChain, SignedDelegation
 from ic.errors import ICError
 
 from app.canister.devices import AnchorInfo, Device
-from app.canister.errors import DeviceError, IdentityNameRefused, NoDelegation, RegistrationError, refusal
+from app.canister.errors import (
+    AttributesRefused, DeviceError, IdentityNameRefused, NoDelegation, RegistrationError, refusal,
+)
 from app.canister.interface import DID_TEXT
 
 _INTERFACE = None
@@ -167,6 +169,35 @@ class IIClient:
                                         bytes(payload["signature"]))
                 return DelegationChain((link,), bytes(user_key))
         raise NoDelegation()
+
+    # -- ICRC-3 attributes for dapps
+
+    async def available_attributes(self, anchor: int, keys: list[str]) -> list[tuple[str, bytes]]:
+        """The `(key, value)` rows the identity can certify among `keys` (AttributesRefused if not)."""
+        result = await self._call("list_available_attributes", {"identity_number": anchor, "attributes": [keys]})
+        tag, payload = _variant(result)
+        if tag == "Err":
+            raise AttributesRefused(*_variant(payload))
+        return [(str(key), bytes(value)) for key, value in payload]
+
+    async def certified_attributes(self, anchor: int, origin: str, specs: list[dict], nonce: bytes,
+                                   *, attempts: int = 3) -> tuple[bytes, bytes]:
+        """(message, signature): `prepare_icrc3_attributes` then `get_icrc3_attributes`, default account."""
+        tag, payload = _variant(await self._call("prepare_icrc3_attributes", {
+            "identity_number": anchor, "origin": origin, "unmapped_origin": None, "account_number": None,
+            "attributes": specs, "nonce": nonce}))
+        if tag == "Err":
+            raise AttributesRefused(*_variant(payload))
+        message = bytes(payload["message"])
+        request = {"identity_number": anchor, "origin": origin, "account_number": None, "message": message}
+        for _ in range(attempts):
+            tag, payload = _variant(await self._call("get_icrc3_attributes", request))
+            if tag == "Ok":
+                return message, bytes(payload["signature"])
+            reason, detail = _variant(payload)
+            if reason != "NoSuchSignature":
+                raise AttributesRefused(reason, detail)
+        raise AttributesRefused("NoSuchSignature")
 
     # -- managing an identity's devices (v1: the canister traps on a refusal; `refusal` names it)
 

@@ -146,3 +146,19 @@ class IdentityNameRefused(CanisterError):
         else:
             message = f"Internet Identity could not change the name ({reason}: {detail})."
         super().__init__(message)
+
+
+class AttributesRefused(CanisterError):
+    """The canister refused to list or certify attributes; `reason` is the variant's tag
+    (ValidationError, AuthorizationError, GetAccountError, AttributeMismatch, NoSuchSignature)."""
+
+    def __init__(self, reason: str, detail: Any = None):
+        self.reason, self.detail = reason, detail
+        problems = detail.get("problems") if isinstance(detail, dict) else None
+        if problems:
+            shown = "; ".join(str(p) for p in problems[:5])
+            super().__init__(f"{reason}: {shown}")
+        elif reason == "GetAccountError" and isinstance(detail, dict):
+            super().__init__(f"{reason}: {next(iter(detail), '')}")
+        else:
+            super().__init__(reason)

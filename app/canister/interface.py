@@ -58,6 +58,18 @@ type AuthnMethodRegistrationModeEnterError = variant { InvalidRegistrationId : t
 type AuthnMethodRegistrationModeExitError = variant { Unauthorized : principal; InternalCanisterError : text; RegistrationModeOff; InvalidMetadata : text; PasskeyWithThisPublicKeyIsAlreadyUsed; };
 type IdentityPropertiesReplace = record { name : opt text; };
 type IdentityPropertiesReplaceError = variant { Unauthorized : principal; StorageSpaceExceeded : record { space_available : nat64; space_required : nat64; }; NameTooLong : record { limit : nat64; }; InternalCanisterError : text; };
+type AccountNumber = nat64;
+type GetAccountError = variant { NoSuchOrigin : record { anchor_number : UserNumber; }; NoSuchAccount : record { anchor_number : UserNumber; origin : FrontendHostname; }; };
+type AttributeSpec = record { key : text; value : opt blob; omit_scope : bool; };
+type PrepareIcrc3AttributeRequest = record { identity_number : IdentityNumber; origin : FrontendHostname; unmapped_origin : opt FrontendHostname; account_number : opt AccountNumber; attributes : vec AttributeSpec; nonce : blob; };
+type PrepareIcrc3AttributeResponse = record { message : blob; };
+type PrepareIcrc3AttributeError = variant { ValidationError : record { problems : vec text; }; AuthorizationError : principal; GetAccountError : GetAccountError; AttributeMismatch : record { problems : vec text; }; };
+type GetIcrc3AttributeRequest = record { identity_number : IdentityNumber; origin : FrontendHostname; account_number : opt AccountNumber; message : blob; };
+type GetIcrc3AttributeResponse = record { signature : blob; };
+type GetIcrc3AttributeError = variant { ValidationError : record { problems : vec text; }; AuthorizationError : principal; GetAccountError : GetAccountError; NoSuchSignature; };
+type ListAvailableAttributesRequest = record { identity_number : IdentityNumber; attributes : opt vec text; };
+type ListAvailableAttributesResponse = vec record { text; blob };
+type ListAvailableAttributesError = variant { ValidationError : record { problems : vec text; }; AuthorizationError : principal; };
 service : {
   identity_registration_start : () -> (variant { Ok : IdRegNextStepResult; Err : IdRegStartError });
   check_captcha : (CheckCaptchaArg) -> (variant { Ok : IdRegNextStepResult; Err : CheckCaptchaError });
@@ -82,5 +94,8 @@ service : {
   lookup_by_registration_mode_id : (RegistrationId) -> (opt IdentityNumber) query;
   identity_properties_replace : (IdentityNumber, IdentityPropertiesReplace) -> (variant { Ok; Err : IdentityPropertiesReplaceError });
   lookup_caller_identity_by_recovery_phrase : () -> (opt IdentityNumber);
+  prepare_icrc3_attributes : (PrepareIcrc3AttributeRequest) -> (variant { Ok : PrepareIcrc3AttributeResponse; Err : PrepareIcrc3AttributeError });
+  get_icrc3_attributes : (GetIcrc3AttributeRequest) -> (variant { Ok : GetIcrc3AttributeResponse; Err : GetIcrc3AttributeError }) query;
+  list_available_attributes : (ListAvailableAttributesRequest) -> (variant { Ok : ListAvailableAttributesResponse; Err : ListAvailableAttributesError }) query;
 }
 """

@@ -169,6 +169,11 @@ class AuthorizeFlow:
         self.env.ui.show(busy_screen(f"Signing in to {request.request_origin}…"))
         try:
             client = await self.env.ii(signed_in.identity)
+            if self.session.attributes_request is not None:  # ii-icrc3-attributes: consent, then certify
+                from app.flows.attributes import share_attributes
+
+                self.apply(await share_attributes(self.env, self.session, client, signed_in.anchor))
+                self.env.ui.show(busy_screen(f"Signing in to {request.request_origin}…"))
             chain = await client.delegation(signed_in.anchor, request.frontend_origin,
                                             request.session_public_key, request.max_time_to_live_ns)
         except CanisterError as exc:

@@ -35,6 +35,7 @@ VALUES = {
     typing.Sequence[str]: [EVIL] * 24, typing.Sequence[int]: [0, 5], tuple[int, ...]: (10000, 10001),
     dict[str, typing.Any]: {EVIL: EVIL}, typing.Optional[dict[str, typing.Any]]: {EVIL: EVIL},
     typing.Optional[dict[int, str]]: {10000: EVIL, 0: EVIL}, typing.Optional[typing.Sequence[int]]: (10000,),
+    typing.Sequence[tuple[str, str]]: [(EVIL, EVIL)] * 2, typing.Sequence[bool]: [True, False],
 }
 # Parameters whose hostile value is refused rather than shown (so not found escaped either).
 NOT_SHOWN = {("render_captcha", "png_base64")}
