@@ -22,6 +22,7 @@ vouch for is its name (`attribute_keys.py`, scope `identity`).
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from replica.canisters.internet_identity import attribute_keys as keys
@@ -34,14 +35,14 @@ if TYPE_CHECKING:
     from replica.canisters.internet_identity.state import State
 
 DOMAIN = b"ic-sender-info"
+DID_PATH = Path(__file__).with_name("internet_identity.did")
 
 
 @functools.lru_cache(maxsize=1)
 def _value_type():
     from ic import candid
-    from replica.canisters.internet_identity.canister import load_did_text
 
-    return candid.parse_did(load_did_text()).lookup("Icrc3Value")
+    return candid.parse_did(DID_PATH.read_text()).lookup("Icrc3Value")
 
 
 def encode_message(pairs: dict) -> bytes:
