@@ -153,7 +153,8 @@ def remap_to_legacy_domain(origin: str) -> str:
 
 
 def check_prepare(request: dict) -> tuple[list[Spec], list[str]]:
-    """(specs, problems) of a `PrepareIcrc3AttributeRequest`, checked in the real II's order."""
+    """(specs, problems) of a `PrepareIcrc3AttributeRequest`, checked in the real II's order (every
+    spec is parsed even past the count limit, as II does; the ingress size bounds the work)."""
     problems: list[str] = []
     nonce = bytes(request["nonce"])
     if len(nonce) != NONCE_BYTES:
@@ -169,7 +170,6 @@ def check_prepare(request: dict) -> tuple[list[Spec], list[str]]:
     raw = request["attributes"]
     if len(raw) > MAX_ATTRIBUTES_PER_REQUEST:
         problems.append(f"Number of attributes {len(raw)} exceeds limit of {MAX_ATTRIBUTES_PER_REQUEST}")
-        return [], problems
     specs = []
     for spec in raw:
         try:
@@ -202,7 +202,6 @@ def check_list_filter(keys: Optional[list]) -> tuple[Optional[list[AttributeKey]
     problems = []
     if len(keys) > MAX_ATTRIBUTES_PER_REQUEST:
         problems.append(f"Too many attributes: {len(keys)} (max {MAX_ATTRIBUTES_PER_REQUEST})")
-        return None, problems
     parsed = []
     for text in keys:
         try:

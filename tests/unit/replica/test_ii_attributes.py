@@ -88,6 +88,8 @@ def test_validation_errors(env):
         (prepare_request(number, [spec("identity:name", b"x" * 50_001)]),
          ["Attribute value length 50001 exceeds limit of 50000 bytes"]),
         (prepare_request(number, [spec("name")] * 101), ["Number of attributes 101 exceeds limit of 100"]),
+        (prepare_request(number, [spec("name")] * 100 + [spec("nick")]),
+         ["Number of attributes 101 exceeds limit of 100", "Unknown attribute: nick"]),
         (prepare_request(number, [], origin="https://other.example", unmapped="https://abc.icp0.io"),
          ["unmapped_origin https://abc.icp0.io does not map to origin https://other.example"]),
     ]
@@ -165,6 +167,8 @@ def test_list_available_attributes(env):
         "sso:<domain> attribute scope is not supported by the legacy attribute-sharing flow")
     assert listing(["nickname"]) == {"Err": {"ValidationError": {"problems": ["Unknown attribute: nickname"]}}}
     assert listing(["name"] * 101) == {"Err": {"ValidationError": {"problems": ["Too many attributes: 101 (max 100)"]}}}
+    assert listing(["name"] * 100 + ["x:name"]) == {"Err": {"ValidationError": {"problems": [
+        "Too many attributes: 101 (max 100)", "Unknown attribute scope: x"]}}}
     stranger = principal_of(new_key())
     assert env.query(stranger, "list_available_attributes", {"identity_number": number, "attributes": None}) == {
         "Err": {"AuthorizationError": stranger}}
