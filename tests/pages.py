@@ -394,6 +394,36 @@ class NewDevice(View):
         return self.text("[data-role=link-problem]")
 
 
+class AttributeConsent(View):
+    """The attribute consent screen in the II popup (`ii-icrc3-attributes`): one tick box per
+    attribute the identity can share, "Deny all", "Continue"."""
+
+    PAGE = "[data-page=attribute-consent]"
+
+    def ready(self) -> "AttributeConsent":
+        self.wait_for(self.PAGE)
+        return self
+
+    def requested(self) -> str:
+        return self.text("[data-role=attributes-requested]")
+
+    def options(self) -> list[tuple[str, str, bool]]:
+        """(attribute, value shown, ticked) per row."""
+        return [tuple(row) for row in self.driver.js(
+            "[...document.querySelectorAll('[data-role=attribute-option]')].map(e => "
+            "[e.dataset.attribute, e.querySelector('.attribute-value').textContent, e.querySelector('input').checked])")]
+
+    def unavailable(self) -> str:
+        return self.text("[data-role=attributes-unavailable]")
+
+    def deny_all(self) -> "AttributeConsent":
+        self.click("[data-role=consent-deny-all]")
+        return self.ready()
+
+    def share(self) -> None:
+        self.click("[data-role=consent-continue]")
+
+
 class Dapp(View):
     """The whoami demo dapp (`@dfinity/auth-client` at `/`, `@icp-sdk/auth` at `icrc.html`)."""
 

@@ -16,8 +16,9 @@ from ic.delegation import Delegation, DelegationChain, SignedDelegation
 from ic.errors import ICError
 
 from app.canister.devices import AnchorInfo, Device
-from app.canister.errors import (AccountRefused, DeviceError, IdentityNameRefused, NoDelegation, RegistrationError,
-                                 refusal)
+from app.canister.errors import (
+    AccountRefused, AttributesRefused, DeviceError, IdentityNameRefused, NoDelegation, RegistrationError, refusal,
+)
 from app.canister.interface import DID_TEXT
 
 _INTERFACE = None
@@ -224,6 +225,37 @@ class IIClient:
             if _variant(signed)[0] != "NoSuchDelegation":
                 raise AccountRefused(*_variant(signed))
         raise NoDelegation()
+
+    # -- ICRC-3 attributes for dapps
+
+    async def available_attributes(self, anchor: int, keys: list[str]) -> list[tuple[str, bytes]]:
+        """The `(key, value)` rows the identity can certify among `keys` (AttributesRefused if not)."""
+        result = await self._call("list_available_attributes", {"identity_number": anchor, "attributes": [keys]})
+        tag, payload = _variant(result)
+        if tag == "Err":
+            raise AttributesRefused(*_variant(payload))
+        return [(str(key), bytes(value)) for key, value in payload]
+
+    async def certified_attributes(self, anchor: int, origin: str, specs: list[dict], nonce: bytes, *,
+                                   account_number: Optional[int] = None, attempts: int = 3) -> tuple[bytes, bytes]:
+        """(message, signature): `prepare_icrc3_attributes` then `get_icrc3_attributes`, signed with
+        the key of `account_number` at `origin` (None: the default account)."""
+        account = None if account_number is None else [account_number]
+        tag, payload = _variant(await self._call("prepare_icrc3_attributes", {
+            "identity_number": anchor, "origin": origin, "unmapped_origin": None, "account_number": account,
+            "attributes": specs, "nonce": nonce}))
+        if tag == "Err":
+            raise AttributesRefused(*_variant(payload))
+        message = bytes(payload["message"])
+        request = {"identity_number": anchor, "origin": origin, "account_number": account, "message": message}
+        for _ in range(attempts):
+            tag, payload = _variant(await self._call("get_icrc3_attributes", request))
+            if tag == "Ok":
+                return message, bytes(payload["signature"])
+            reason, detail = _variant(payload)
+            if reason != "NoSuchSignature":
+                raise AttributesRefused(reason, detail)
+        raise AttributesRefused("NoSuchSignature")
 
     # -- managing an identity's devices (v1: the canister traps on a refusal; `refusal` names it)
 

@@ -161,3 +161,19 @@ class AccountRefused(CanisterError):
     def __init__(self, reason: str, detail: Any = None):
         self.reason, self.detail = reason, detail
         super().__init__(self.MESSAGES.get(reason, f"Internet Identity could not do that ({reason}: {detail})."))
+
+
+class AttributesRefused(CanisterError):
+    """The canister refused to list or certify attributes; `reason` is the variant's tag
+    (ValidationError, AuthorizationError, GetAccountError, AttributeMismatch, NoSuchSignature)."""
+
+    def __init__(self, reason: str, detail: Any = None):
+        self.reason, self.detail = reason, detail
+        problems = detail.get("problems") if isinstance(detail, dict) else None
+        if problems:
+            shown = "; ".join(str(p) for p in problems[:5])
+            super().__init__(f"{reason}: {shown}")
+        elif reason == "GetAccountError" and isinstance(detail, dict):
+            super().__init__(f"{reason}: {next(iter(detail), '')}")
+        else:
+            super().__init__(reason)

@@ -66,6 +66,17 @@ type UpdateAccountError = variant { InternalCanisterError : text; AccountLimitRe
 type AccountDelegationError = variant { InternalCanisterError : text; Unauthorized : principal; NoSuchDelegation; };
 type GetAccountsError = variant { InternalCanisterError : text; Unauthorized : principal; };
 type PrepareAccountDelegation = record { user_key : UserKey; expiration : Timestamp; };
+type GetAccountError = variant { NoSuchOrigin : record { anchor_number : UserNumber; }; NoSuchAccount : record { anchor_number : UserNumber; origin : FrontendHostname; }; };
+type AttributeSpec = record { key : text; value : opt blob; omit_scope : bool; };
+type PrepareIcrc3AttributeRequest = record { identity_number : IdentityNumber; origin : FrontendHostname; unmapped_origin : opt FrontendHostname; account_number : opt AccountNumber; attributes : vec AttributeSpec; nonce : blob; };
+type PrepareIcrc3AttributeResponse = record { message : blob; };
+type PrepareIcrc3AttributeError = variant { ValidationError : record { problems : vec text; }; AuthorizationError : principal; GetAccountError : GetAccountError; AttributeMismatch : record { problems : vec text; }; };
+type GetIcrc3AttributeRequest = record { identity_number : IdentityNumber; origin : FrontendHostname; account_number : opt AccountNumber; message : blob; };
+type GetIcrc3AttributeResponse = record { signature : blob; };
+type GetIcrc3AttributeError = variant { ValidationError : record { problems : vec text; }; AuthorizationError : principal; GetAccountError : GetAccountError; NoSuchSignature; };
+type ListAvailableAttributesRequest = record { identity_number : IdentityNumber; attributes : opt vec text; };
+type ListAvailableAttributesResponse = vec record { text; blob };
+type ListAvailableAttributesError = variant { ValidationError : record { problems : vec text; }; AuthorizationError : principal; };
 service : {
   identity_registration_start : () -> (variant { Ok : IdRegNextStepResult; Err : IdRegStartError });
   check_captcha : (CheckCaptchaArg) -> (variant { Ok : IdRegNextStepResult; Err : CheckCaptchaError });
@@ -95,5 +106,8 @@ service : {
   update_account : (anchor_number : UserNumber, origin : FrontendHostname, account_number : opt AccountNumber, update : AccountUpdate) -> (variant { Ok : AccountInfo; Err : UpdateAccountError });
   prepare_account_delegation : (anchor_number : UserNumber, origin : FrontendHostname, account_number : opt AccountNumber, session_key : SessionKey, max_ttl : opt nat64) -> (variant { Ok : PrepareAccountDelegation; Err : AccountDelegationError });
   get_account_delegation : (anchor_number : UserNumber, origin : FrontendHostname, account_number : opt AccountNumber, session_key : SessionKey, expiration : Timestamp) -> (variant { Ok : SignedDelegation; Err : AccountDelegationError }) query;
+  prepare_icrc3_attributes : (PrepareIcrc3AttributeRequest) -> (variant { Ok : PrepareIcrc3AttributeResponse; Err : PrepareIcrc3AttributeError });
+  get_icrc3_attributes : (GetIcrc3AttributeRequest) -> (variant { Ok : GetIcrc3AttributeResponse; Err : GetIcrc3AttributeError }) query;
+  list_available_attributes : (ListAvailableAttributesRequest) -> (variant { Ok : ListAvailableAttributesResponse; Err : ListAvailableAttributesError }) query;
 }
 """

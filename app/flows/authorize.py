@@ -186,6 +186,11 @@ class AuthorizeFlow:
                     self.apply(self.session.on_user_cancel())
                     return
                 self.env.ui.show(busy_screen(f"Signing in to {request.request_origin}…"))
+            if self.session.attributes_request is not None:  # ii-icrc3-attributes: consent, then certify
+                from app.flows.attributes import share_attributes
+
+                self.apply(await share_attributes(self.env, self.session, client, anchor, account.number))
+                self.env.ui.show(busy_screen(f"Signing in to {request.request_origin}…"))
             if account.number is None:  # the default account: the classic principal, the classic call
                 chain = await client.delegation(anchor, origin, request.session_public_key,
                                                 request.max_time_to_live_ns)

@@ -12,6 +12,10 @@ is a notification and gets no answer. II answers:
   expiration, targets?}, signature}]}` (base64 bytes, decimal-string expiration).
 
 `targets` is checked for shape and then ignored, as II does: II issues unscoped delegations.
+
+`ii-icrc3-attributes` `{keys: [text], nonce: base64, icrc95DerivationOrigin?: origin}` (II's
+`Icrc3AttributesParamsSchema`) -> `{data: base64, signature: base64}`: the Candid-encoded ICRC-3
+Value map the II canister certified and its canister signature (`app.flows.attributes`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from enum import IntEnum
 from typing import Any, Optional, Union
 
 from app.protocol.errors import InvalidRequest, ProtocolError
-from app.protocol.values import describe, is_absent, nat64_from_decimal
+from app.protocol.values import decode_base64, describe, encode_base64, is_absent, nat64_from_decimal
 from app.protocol.request import (
     AuthorizationRequest,
     Protocol,
@@ -42,6 +46,9 @@ SUPPORTED_STANDARDS = "icrc25_supported_standards"
 PERMISSIONS = "icrc25_permissions"
 REQUEST_PERMISSIONS = "icrc25_request_permissions"
 DELEGATION = "icrc34_delegation"
+ATTRIBUTES = "ii-icrc3-attributes"
+MAX_ATTRIBUTE_KEYS = 100  # the canister's MAX_ATTRIBUTES_PER_REQUEST
+MAX_ATTRIBUTE_KEY_CHARS = 1046  # the canister's longest key: "openid:" + 1024-byte issuer + ":verified_email"
 
 _SPECS = "https://github.com/dfinity/wg-identity-authentication/blob/main/topics/"
 STANDARDS = (
@@ -57,8 +64,9 @@ CHANNEL_METHODS = (STATUS, DELEGATION)
 
 RpcId = Union[str, int, float]
 ENVELOPE_FIELDS = ("jsonrpc", "id", "method", "params")  # all `parse_rpc_request` reads
-# All the params checks read: `icrc34_delegation`'s and `icrc25_request_permissions`' (scopes[].method).
-PARAMS_FIELDS = ("publicKey", "maxTimeToLive", "targets", "icrc95DerivationOrigin", "scopes", "method")
+# All the params checks read: `icrc34_delegation`'s, `icrc25_request_permissions`' (scopes[].method)
+# and `ii-icrc3-attributes`' (keys, nonce).
+PARAMS_FIELDS = ("publicKey", "maxTimeToLive", "targets", "icrc95DerivationOrigin", "scopes", "method", "keys", "nonce")
 
 
 class ErrorCode(IntEnum):
@@ -195,3 +203,48 @@ def parse_delegation_params(params: Any, origin: str) -> AuthorizationRequest:
 def build_delegation_result(chain: DelegationChain) -> dict[str, Any]:
     """`{publicKey, signerDelegation}`: base64 keys and signatures, decimal-string expirations."""
     return encode_chain_icrc34(chain)
+
+
+# --- ii-icrc3-attributes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttributesRequest:
+    """A valid `ii-icrc3-attributes` request: the wire keys the dapp asks for and its nonce."""
+
+    keys: tuple[str, ...]
+    nonce: bytes
+    derivation_origin: Optional[str] = None
+
+
+def parse_attributes_params(params: Any) -> AttributesRequest:
+    """Validate `ii-icrc3-attributes` params; raises `InvalidRequest`.
+
+    The nonce's length is the canister's to check (32 bytes), as in II.
+    """
+    if not isinstance(params, dict):
+        raise InvalidRequest("params", f"expected an object with 'keys' and 'nonce', found {describe(params)}")
+    keys = params.get("keys")
+    if not isinstance(keys, list):
+        raise InvalidRequest("keys", f"expected an array of strings, found {describe(keys)}")
+    if len(keys) > MAX_ATTRIBUTE_KEYS:
+        raise InvalidRequest("keys", f"{len(keys)} keys; at most {MAX_ATTRIBUTE_KEYS} are allowed")
+    for i, key in enumerate(keys):
+        if not isinstance(key, str):
+            raise InvalidRequest(f"keys[{i}]", f"expected a string, found {describe(key)}")
+        if len(key) > MAX_ATTRIBUTE_KEY_CHARS:
+            raise InvalidRequest(f"keys[{i}]", f"{len(key)} characters; at most {MAX_ATTRIBUTE_KEY_CHARS} are allowed")
+    nonce = params.get("nonce")
+    if not isinstance(nonce, str):
+        raise InvalidRequest("nonce", f"expected a base64 string, found {describe(nonce)}")
+    derivation = params.get("icrc95DerivationOrigin")
+    return AttributesRequest(
+        keys=tuple(dict.fromkeys(keys)),
+        nonce=decode_base64(nonce, "nonce"),
+        derivation_origin=None if is_absent(derivation) else parse_origin(derivation, "icrc95DerivationOrigin"),
+    )
+
+
+def build_attributes_result(message: bytes, signature: bytes) -> dict[str, Any]:
+    """`{data, signature}`, both base64: the certified message and its canister signature."""
+    return {"data": encode_base64(message), "signature": encode_base64(signature)}

@@ -29,6 +29,12 @@ The sequence (ii-facts §1, §1b; issue 5 item 6):
    II canister, then calls `on_authenticated(AuthorizationResult)` -> the success message goes to
    the request's origin only, and `ShowCompleted`. II never closes its own window: the dapp does.
 
+`ii-icrc3-attributes` (once the channel is bound, at most one at a time) waits for the sign-in: the
+flow layer reads `attributes_request` after the person signed in, asks for consent and answers with
+`on_attributes` (or `on_attributes_failed`) before the delegation. Its `icrc95DerivationOrigin`, if
+any, must be the sign-in request's (verified) one. Still unanswered when the session ends, it gets
+the same error as the sign-in request.
+
 Timeouts post nothing: before a request II does not know the dapp's origin, and a lost ICRC
 channel means the dapp window is gone.
 """
@@ -61,8 +67,10 @@ from app.protocol.effects import (
     StartTimer,
 )
 from app.protocol.errors import InvalidRequest
-from app.protocol.icrc import ErrorCode, RpcId
-from app.protocol.request import AuthorizationRequest, AuthorizationResult, Protocol, is_origin
+from app.protocol.icrc import AttributesRequest, ErrorCode, RpcId
+from app.protocol.request import (
+    AuthorizationRequest, AuthorizationResult, Protocol, is_origin, remap_gateway_alias,
+)
 from app.protocol.values import IncomingMessage
 
 REQUEST_TIMER = "request"
@@ -131,6 +139,7 @@ class AuthorizeSession:
         self._origin: Optional[str] = None  # where answers go: the request's / the channel's origin
         self._rpc_id: Optional[RpcId] = None  # the pending icrc34_delegation request
         self._request: Optional[AuthorizationRequest] = None
+        self._attributes: Optional[tuple[RpcId, AttributesRequest]] = None  # the pending ii-icrc3-attributes
         self._list_url: Optional[str] = None
         self._timers: set[str] = set()
         self._failure: Optional[FailureReason] = None
@@ -139,6 +148,22 @@ class AuthorizeSession:
     @property
     def state(self) -> SessionState:
         return SessionState(self._phase, self._protocol, self._request, self._failure, self._detail)
+
+    @property
+    def attributes_request(self) -> Optional[AttributesRequest]:
+        """The pending `ii-icrc3-attributes` request, once the sign-in request is accepted."""
+        if self._attributes is None or self._phase is not Phase.REQUEST_RECEIVED:
+            return None
+        return self._attributes[1]
+
+    @property
+    def attributes_origin(self) -> Optional[str]:
+        """The origin the attributes are certified for (II: derivation origin or channel origin,
+        gateway aliases mapped to `ic0.app`)."""
+        request = self.attributes_request
+        if request is None or self._origin is None:
+            return None
+        return remap_gateway_alias(request.derivation_origin or self._origin)
 
     # --- events ----------------------------------------------------------------------------------
 
@@ -231,14 +256,34 @@ class AuthorizeSession:
             reply = legacy.build_success(result.chain, result.authn_method)
         else:
             reply = icrc.rpc_result(self._rpc_id, icrc.build_delegation_result(result.chain))
+        unanswered = self._answer_attributes_error(
+            ErrorCode.GENERIC_ERROR, "The sign-in completed before this attribute request could be answered"
+        )
         self._phase = Phase.COMPLETED
-        return [PostMessage(reply, request.request_origin), *self._stop_timers(), ShowCompleted(request.request_origin)]
+        return [*unanswered, PostMessage(reply, request.request_origin), *self._stop_timers(),
+                ShowCompleted(request.request_origin)]
 
     def on_delegation_failed(self, detail: str) -> list[Effect]:
         """The flow layer could not get a delegation from the II canister."""
         if self._phase is not Phase.REQUEST_RECEIVED:
             return []
         return self._fail_delegation(detail)
+
+    def on_attributes(self, message: bytes, signature: bytes) -> list[Effect]:
+        """The flow layer's certified attributes for the pending `ii-icrc3-attributes` request."""
+        if self.attributes_request is None:
+            return []
+        rpc_id, _ = self._attributes
+        self._attributes = None
+        assert self._origin is not None
+        result = icrc.build_attributes_result(message, signature)
+        return [PostMessage(icrc.rpc_result(rpc_id, result), self._origin)]
+
+    def on_attributes_failed(self, detail: str) -> list[Effect]:
+        """The II canister refused to certify the attributes; the sign-in goes on."""
+        if self.attributes_request is None:
+            return []
+        return self._answer_attributes_error(ErrorCode.GENERIC_ERROR, f"Attribute sharing failed: {detail}")
 
     def on_user_cancel(self) -> list[Effect]:
         """The person chose not to sign in."""
@@ -320,6 +365,8 @@ class AuthorizeSession:
             return [PostMessage(icrc.rpc_result(rpc.id, icrc.permissions_result()), origin)]
         if rpc.method == icrc.DELEGATION:
             return self._on_delegation_request(rpc)
+        if rpc.method == icrc.ATTRIBUTES:
+            return self._on_attributes_request(rpc, origin)
         error = icrc.rpc_error(rpc.id, ErrorCode.METHOD_NOT_FOUND, f"Method not found: {rpc.method[:100]}")
         return [PostMessage(error, origin)]
 
@@ -341,19 +388,63 @@ class AuthorizeSession:
             text = "This window has already answered its delegation request; open a new one to sign in again"
         return [PostMessage(icrc.rpc_error(rpc.id, ErrorCode.GENERIC_ERROR, text), origin)]
 
+    def _on_attributes_request(self, rpc: icrc.RpcRequest, origin: str) -> list[Effect]:
+        assert rpc.id is not None
+
+        def error(code: ErrorCode, text: str) -> list[Effect]:
+            return [PostMessage(icrc.rpc_error(rpc.id, code, text), origin)]
+
+        if self._protocol is not Protocol.ICRC:
+            return error(ErrorCode.GENERIC_ERROR, "Attributes are shared only over the ICRC-29 channel of a "
+                         "sign-in: send icrc29_status first, then icrc34_delegation")
+        if self._phase not in _ACTIVE:
+            return error(ErrorCode.GENERIC_ERROR, "This window has already answered its sign-in request; "
+                         "request attributes together with the sign-in")
+        if self._attributes is not None:
+            if rpc.id == self._attributes[0]:
+                return []  # the same request again: it is being answered
+            return error(ErrorCode.GENERIC_ERROR,
+                         f"An attribute request (id {self._attributes[0]!r}) is already being processed in this window")
+        try:
+            request = icrc.parse_attributes_params(rpc.params)
+        except InvalidRequest as exc:
+            return error(ErrorCode.INVALID_PARAMS, f"Invalid params: {exc}")
+        self._attributes = (rpc.id, request)
+        return self._check_attributes_origin()
+
+    def _check_attributes_origin(self) -> list[Effect]:
+        """Refuse the pending attributes' derivation origin unless it is the sign-in request's."""
+        if self._attributes is None or self._request is None:
+            return []
+        wanted = self._attributes[1].derivation_origin
+        if wanted is None or wanted == self._request.derivation_origin:
+            return []
+        return self._answer_attributes_error(
+            ErrorCode.INVALID_PARAMS,
+            f'Unverified derivation origin: "{wanted}" is not the derivation origin of the sign-in request',
+        )
+
+    def _answer_attributes_error(self, code: ErrorCode, text: str) -> list[Effect]:
+        if self._attributes is None or self._origin is None:
+            return []
+        rpc_id, _ = self._attributes
+        self._attributes = None
+        return [PostMessage(icrc.rpc_error(rpc_id, code, text), self._origin)]
+
     # --- both ----------------------------------------------------------------------------------------
 
     def _accept(self, request: AuthorizationRequest) -> list[Effect]:
         self._request = request
+        refused = self._check_attributes_origin()
         if not needs_check(request.request_origin, request.derivation_origin):
             self._phase = Phase.REQUEST_RECEIVED
-            return [ShowRequest(request)]
+            return [*refused, ShowRequest(request)]
         self._phase = Phase.CHECKING_DERIVATION_ORIGIN
         assert request.derivation_origin is not None
         canister_id = canister_id_from_hostname(request.derivation_origin)
         if canister_id is None:
-            return [ResolveCanisterId(request.derivation_origin)]
-        return self._fetch_list(canister_id)
+            return [*refused, ResolveCanisterId(request.derivation_origin)]
+        return [*refused, *self._fetch_list(canister_id)]
 
     def _fetch_list(self, canister_id) -> list[Effect]:
         self._list_url = alternative_origins_url(canister_id, self.own_origin)
@@ -404,6 +495,7 @@ class AuthorizeSession:
                 effects.append(PostMessage(legacy.build_failure(dapp_text), self._origin))
             elif self._protocol is Protocol.ICRC and rpc_error is not None and self._rpc_id is not None:
                 code, text = rpc_error
+                effects.extend(self._answer_attributes_error(code, text))
                 effects.append(PostMessage(icrc.rpc_error(self._rpc_id, code, text), self._origin))
         if effects:
             detail += " The dapp was told."

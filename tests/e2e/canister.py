@@ -60,3 +60,9 @@ def dummy_identity(server: Server, anchor: int) -> Ed25519Identity:
             if identity.public_key_der() == bytes(credential["pubkey"]):
                 return identity
     raise AssertionError(f"identity {anchor} has no dummy-auth device")
+
+
+def root_key(server: Server) -> bytes:
+    """The replica's root key (DER), as a dapp with `shouldFetchRootKey` gets it."""
+    agent = Agent(UrllibTransport(f"http://localhost:{server.port}"), AnonymousIdentity(), fetch_root_key=True)
+    return run(agent.fetch_root_key())

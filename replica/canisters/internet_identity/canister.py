@@ -17,6 +17,7 @@ from replica.canisters.internet_identity import wire
 from replica.canisters.internet_identity.accounts import AccountsApi
 from replica.canisters.internet_identity.api_legacy import LegacyApi
 from replica.canisters.internet_identity.api_v2 import V2Api
+from replica.canisters.internet_identity.attributes import AttributesApi
 from replica.canisters.internet_identity.delegation import Delegations
 from replica.canisters.internet_identity.devices import DeviceOps
 from replica.canisters.internet_identity.metrics import Gauge, serve_http
@@ -76,7 +77,7 @@ def settings_update_from_init(init: dict | None) -> SettingsUpdate | None:
     return update
 
 
-class InternetIdentityCanister(LegacyApi, V2Api, AccountsApi):
+class InternetIdentityCanister(LegacyApi, V2Api, AccountsApi, AttributesApi):
     """The II canister logic on a `Storage` (see `replica.storage.open_storage`)."""
 
     name = "internet_identity"
@@ -150,6 +151,10 @@ class InternetIdentityCanister(LegacyApi, V2Api, AccountsApi):
             "get_account_delegation": (True, self._get_account_delegation),
             "get_default_account": (True, self._get_default_account),
             "set_default_account": (False, self._set_default_account),
+            # ICRC-3 attribute sharing
+            "prepare_icrc3_attributes": (False, self._prepare_icrc3_attributes),
+            "get_icrc3_attributes": (True, self._get_icrc3_attributes),
+            "list_available_attributes": (True, self._list_available_attributes),
             # internal
             "stats": (True, self._stats),
             "config": (True, self._config),

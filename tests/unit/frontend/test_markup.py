@@ -36,6 +36,7 @@ VALUES = {
     dict[str, typing.Any]: {EVIL: EVIL}, typing.Optional[dict[str, typing.Any]]: {EVIL: EVIL},
     typing.Optional[dict[int, str]]: {10000: EVIL, 0: EVIL}, typing.Optional[typing.Sequence[int]]: (10000,),
     list[tuple[str, str, bool]]: [(EVIL, EVIL, True), ("7", EVIL, False)],
+    typing.Sequence[tuple[str, str]]: [(EVIL, EVIL)] * 2, typing.Sequence[bool]: [True, False],
 }
 # Parameters whose hostile value is refused rather than shown (so not found escaped either).
 NOT_SHOWN = {("render_captcha", "png_base64")}

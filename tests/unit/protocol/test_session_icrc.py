@@ -163,7 +163,7 @@ def test_request_permissions_with_invalid_params(params):
     assert error["code"] == -32602 and error["message"].startswith("Invalid params: ")
 
 
-@pytest.mark.parametrize("method", ["icrc27_accounts", "icrc49_call_canister", "ii-icrc3-attributes", "nope"])
+@pytest.mark.parametrize("method", ["icrc27_accounts", "icrc49_call_canister", "nope"])
 def test_unknown_methods_are_method_not_found(method):
     session = connected()
     assert answer(session, rpc(method, {}, rpc_id="m")) == {

@@ -31,7 +31,8 @@ EXPECTED_METHODS = {
     "authn_method_registration_mode_enter", "authn_method_registration_mode_exit",
     "authn_method_register", "authn_method_confirm", "lookup_device_key",
     "lookup_by_registration_mode_id", "identity_properties_replace",
-    "lookup_caller_identity_by_recovery_phrase", "stats", "config", "http_request", "whoami",
+    "lookup_caller_identity_by_recovery_phrase", "prepare_icrc3_attributes", "get_icrc3_attributes",
+    "list_available_attributes", "stats", "config", "http_request", "whoami",
     "get_accounts", "create_account", "update_account", "prepare_account_delegation",
     "get_account_delegation", "get_default_account", "set_default_account",
 }
