@@ -171,10 +171,10 @@ class AuthorizeFlow:
                 return who
 
     async def _signed_in(self, signed_in) -> None:
-        request = self.request
-        self.env.ui.show(busy_screen(f"Signing in to {request.request_origin}…"))
         from app.flows.accounts import choose_account, needs_picker
 
+        request = self.request
+        self.env.ui.show(busy_screen(f"Signing in to {request.request_origin}…"))
         anchor, origin = signed_in.anchor, request.frontend_origin
         try:
             client = await self.env.ii(signed_in.identity)

@@ -72,3 +72,17 @@ def test_cancel_in_the_picker_and_a_refused_name(replica):
     assert "too long" in ui.asked[3].markup and page_of(ui.asked[3]) == "choose-account"
     assert 'data-account="1"' not in ui.asked[3].markup
     assert dapp.kinds() == ["authorize-ready", "authorize-client-failure"]
+
+
+def test_renaming_the_primary_account_keeps_its_principal(replica):
+    storage = {}
+    first, _, _ = asyncio.run(authorize(replica, [Click("register"), Click("confirm-captcha", {CAPTCHA: "a"}),
+                                                  Click("continue")], storage))
+    number = parse_remembered(storage[STORAGE_KEY]).anchors[0].number
+    dapp, ui, _ = asyncio.run(authorize(replica, [
+        Click(f"pick-{number}", {CHOOSE: True}), Click("rename-default"), Click("save", {NAME: "Me"}),
+        lambda screen: Click(next(a for a in screen.actions if a.startswith("use-")))], storage))
+    picker = ui.asked[-1]
+    assert "Me" in picker.markup and "Primary account" not in picker.markup
+    assert 'data-account="default"' not in picker.markup  # reserved: it has a number now
+    assert user_key(dapp) == user_key(first)
