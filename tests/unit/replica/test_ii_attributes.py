@@ -208,3 +208,33 @@ def test_the_signature_verifies_against_the_root_key_with_the_dapp_principal_key
     other_key, _ = call(replica, me, "prepare_delegation", number, "https://other.example", new_key("s"), wire.opt(None))
     with pytest.raises(ValueError):
         verify(other_key, signed_payload(message), signature)
+
+
+def test_a_numbered_account_signs_with_its_own_key(replica):
+    from replica.auth.signatures import make_verifier
+    from tests.unit.replica.test_ii_canister_signature import call
+
+    key = new_key()
+    me = principal_of(key)
+    challenge = call(replica, me, "create_challenge")
+    number = call(replica, me, "register", device(key), {"key": challenge["challenge_key"], "chars": "a"},
+                  wire.opt(None))["registered"]["user_number"]
+    call(replica, me, "identity_properties_replace", number, {"name": wire.opt("Alice")})
+    account = call(replica, me, "create_account", number, ORIGIN, "Work")["Ok"]["account_number"][0]
+    message = call(replica, me, "prepare_icrc3_attributes",
+                   prepare_request(number, [spec("identity:name")], account=account))["Ok"]["message"]
+    signature = call(replica, me, "get_icrc3_attributes", get_request(number, message, account=account),
+                     query=True)["Ok"]["signature"]
+    account_key = call(replica, me, "prepare_account_delegation", number, ORIGIN, wire.opt(account),
+                       new_key("session"), wire.opt(None))["Ok"]["user_key"]
+    default_key, _ = call(replica, me, "prepare_delegation", number, ORIGIN, new_key("s"), wire.opt(None))
+    verify = make_verifier(replica.root_key)
+    verify(account_key, signed_payload(message), signature)  # the account's principal vouches for it
+    with pytest.raises(ValueError):
+        verify(default_key, signed_payload(message), signature)
+    # The message of the account is not the default account's; an account of another origin is none here.
+    assert call(replica, me, "get_icrc3_attributes", get_request(number, message), query=True) == {
+        "Err": {"NoSuchSignature": None}}
+    assert call(replica, me, "prepare_icrc3_attributes", prepare_request(
+        number, [], origin="https://other.example", account=account)) == {
+        "Err": {"GetAccountError": {"NoSuchAccount": {"anchor_number": number, "origin": "https://other.example"}}}}
