@@ -160,13 +160,14 @@ async def diagnostics() -> None:
 
 def authorize_port():
     from app.browser import messaging
+    from app.browser.app_metadata import fetch_capped
     from app.flows.authorize import AuthorizePort
 
     return AuthorizePort(
         has_opener=messaging.has_opener, post=messaging.post_to_opener, listen=messaging.listen,
         start_timer=messaging.start_timer, cancel_timer=messaging.cancel_timer,
         fetch_alternative_origins=messaging.fetch_alternative_origins,
-        canister_id_header=messaging.canister_id_header)
+        canister_id_header=messaging.canister_id_header, fetch_capped=fetch_capped)
 
 
 async def add_device(env_of: Lazy) -> None:
