@@ -160,6 +160,32 @@ class II(PhraseEntry):
     def error(self) -> str:
         return self.text("#errorContainer")
 
+    # The authorize screen: who asks (its origin) and how its /.well-known/ii-app-metadata presents it.
+    APP_METADATA = "[data-page=authorize] [data-role=app-metadata]"
+
+    def requesting_origin(self) -> str:
+        return self.text("[data-page=authorize] [data-role=requesting-origin]")
+
+    def app_name(self) -> str:
+        """Waits for the dapp's metadata to arrive (it joins the screen when it comes)."""
+        return self.text(f"{self.APP_METADATA} [data-role=app-name]")
+
+    def app_description(self) -> str:
+        return self.text(f"{self.APP_METADATA} [data-role=app-description]")
+
+    def app_logo(self) -> str | None:
+        self.wait_for(f"{self.APP_METADATA} [data-role=app-logo]")
+        return self.attr(f"{self.APP_METADATA} [data-role=app-logo]", "src")
+
+    def app_metadata_shown(self) -> bool:
+        return self.count(self.APP_METADATA) > 0
+
+    def redraw_request(self) -> None:
+        """To the sign-in screen and back: the request screen drawn again from what the page knows."""
+        self.click("#loginButton")
+        self.click("[data-page=sign-in] [data-action=cancel]")
+        self.wait_for("[data-page=authorize] [data-role=requesting-origin]")
+
     def recover_with_phrase(self, number: int | None, words: list[str]) -> None:
         """#recoverButton -> #recoverWithPhrase -> the words, after the number if one is given."""
         self.start_recovery_with_phrase()
