@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ic.principal import Principal
 from replica.canisters.internet_identity import wire
 from replica.canisters.internet_identity.anchors import Anchor, AnchorError, check_device
 from replica.canisters.internet_identity.delegation import check_frontend_length
@@ -95,7 +96,8 @@ class LegacyApi:
         if reg is not None:
             registration = {
                 "tentative_device": wire.opt(None if reg.device is None else wire.device_to_candid(reg.device)),
-                "tentative_session": wire.opt(None),
+                "tentative_session": wire.opt(None if reg.session is None or reg.session_confirmed
+                                              else Principal(reg.session)),
                 "expiration": reg.expiration,
             }
         return [{
@@ -159,7 +161,7 @@ class LegacyApi:
         except AnchorError as err:
             raise CanisterTrap(f"failed to add device: {err}") from None
         self.state.write_anchor(anchor)
-        if outcome == "verified":
+        if outcome in ("verified", "session_confirmed"):
             return [{"verified": None}]
         if outcome == "wrong_code":
             return [{"wrong_code": {"retries_left": info}}]

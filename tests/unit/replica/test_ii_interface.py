@@ -29,7 +29,8 @@ EXPECTED_METHODS = {
     "identity_metadata_replace", "authn_method_add", "authn_method_remove", "authn_method_replace",
     "authn_method_metadata_replace", "authn_method_security_settings_replace",
     "authn_method_registration_mode_enter", "authn_method_registration_mode_exit",
-    "authn_method_register", "authn_method_confirm", "lookup_device_key",
+    "authn_method_register", "authn_method_confirm", "authn_method_session_register",
+    "authn_method_session_info", "lookup_device_key",
     "lookup_by_registration_mode_id", "identity_properties_replace",
     "lookup_caller_identity_by_recovery_phrase", "stats", "config", "http_request", "whoami",
 }
