@@ -390,6 +390,51 @@ class NewDevice(View):
         return self.text("[data-role=link-problem]")
 
 
+class Pairing(View):
+    """Signing in from another device, started on the new device (the landing page's button)."""
+
+    def start(self) -> str:
+        """The link the new device shows for the signed-in one (with its QR code and countdown)."""
+        self.click("[data-page=landing] [data-action=pair]")
+        self.wait_for("[data-role=pair-link]")
+        assert self.count("[data-page=pair-start] svg.qr") == 1 and self.count("[data-role=countdown]") == 1
+        return self.attr("[data-role=pair-link]", "href")
+
+    def code(self) -> str:
+        code = self.text("[data-role=pair-code]")
+        assert len(code) == 6 and code.isdigit(), code
+        return code
+
+    def create_passkey(self, alias: str) -> Manage:
+        """Once the other device confirmed: this device's passkey, and signed in with it."""
+        self.fill("[data-page=pair-passkey] #pickAliasInput", alias)
+        self.click("[data-page=pair-passkey] [data-action=create-passkey]")
+        return Manage(self.driver).ready()
+
+    def problem(self) -> str:
+        return self.text("[data-role=pair-problem]")
+
+
+class Activate(View):
+    """The signed-in device's side: the new device's `/activate#<id>` link opened there."""
+
+    def sign_in(self) -> None:
+        self.click("[data-page=activate] [data-action=sign-in]")
+        self.click("[data-role=continue-with-passkey]")
+        self.wait_for("[data-page=activate-waiting]")
+
+    def verify_code(self, code: str) -> None:
+        Manage(self.driver).verify_code(code)
+
+    def verify_message(self) -> str:
+        return Manage(self.driver).verify_message()
+
+    def done(self) -> Manage:
+        self.wait_for("[data-role=activate-done]")
+        self.click("[data-page=activate-done] [data-action=continue]")
+        return Manage(self.driver).ready()
+
+
 class Dapp(View):
     """The whoami demo dapp (`@dfinity/auth-client` at `/`, `@icp-sdk/auth` at `icrc.html`)."""
 
