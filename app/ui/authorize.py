@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
+from app.protocol.app_metadata import AppMetadata
 from app.ui.markup import EMPTY, Markup, card, html, join
-
-if TYPE_CHECKING:
-    from app.protocol.app_metadata import AppMetadata
 
 
 def _identity_button(anchor: int, preselected: bool, name: Optional[str]) -> Markup:
@@ -18,7 +16,7 @@ def _identity_button(anchor: int, preselected: bool, name: Optional[str]) -> Mar
                 flag=Markup(" data-preselected") if preselected else EMPTY, label=label)
 
 
-def _app(app: Optional["AppMetadata"]) -> Markup:
+def _app(app: Optional[AppMetadata]) -> Markup:
     """The dapp as its `ii-app-metadata` presents it; the origin below stays what vouches for it."""
     if app is None:
         return EMPTY
@@ -33,7 +31,7 @@ def _app(app: Optional["AppMetadata"]) -> Markup:
 
 def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple[int, ...], *,
                    preselected: Optional[int] = None, names: Optional[dict[int, str]] = None,
-                   app: Optional["AppMetadata"] = None) -> Markup:
+                   app: Optional[AppMetadata] = None) -> Markup:
     """`names`: the identities' names where the canister has one; `app`: the dapp's own name,
     tagline and logo, when its metadata came."""
     names = names or {}
