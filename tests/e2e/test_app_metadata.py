@@ -8,6 +8,7 @@ import base64
 import pytest
 
 from tests.e2e.dapp import TIMEOUT, click_login, open_dapp, register_new_identity
+from tests.e2e.test_authorize import alt_server  # noqa: F401  (a replica listing localhost as an alternative origin)
 
 DEMO = "static/demo/"
 
@@ -79,3 +80,13 @@ def test_a_redirect_or_a_404_leaves_the_origin_alone(server, context):
     login.ii.redraw_request()
     assert not login.ii.app_metadata_shown()
     assert login.ii.requesting_origin() == f"http://localhost:{server.port}"
+
+
+def test_an_alternative_origin_is_presented_by_the_document_of_its_derivation_origin(alt_server, context):
+    """`localhost` derives its principals for the whoami origin: the whoami origin's document
+    presents it (II fetches from the derivation origin), the requesting origin stays shown."""
+    whoami_origin = alt_server.dapp_url().rstrip("/")
+    login = click_login(context, open_dapp(context, alt_server.dapp_url(
+        f"?canisterId=qoctq-giaaa-aaaaa-aaaea-cai&derivationOrigin={whoami_origin}", host="localhost")))
+    assert login.ii.app_name() == "whoami demo dapp"
+    assert login.ii.requesting_origin() == f"http://localhost:{alt_server.port}"
