@@ -14,6 +14,7 @@ from replica.canisters.internet_identity import wire
 from replica.canisters.internet_identity.anchors import Anchor, AnchorError, check_device
 from replica.canisters.internet_identity.delegation import check_frontend_length
 from replica.canisters.internet_identity.devices import KeyAlreadyUsed
+from replica.canisters.internet_identity.tentative import WindowInProgress
 from replica.runtime.contract import CallContext, CanisterTrap
 
 if TYPE_CHECKING:
@@ -115,7 +116,10 @@ class LegacyApi:
     def _enter_device_registration_mode(self, ctx: CallContext, number: int) -> list:
         anchor, _ = self.state.authenticate_or_trap(ctx, int(number))
         self.state.write_anchor(anchor)
-        return [self.tentative.enter(anchor.number, ctx.time_ns)]
+        try:
+            return [self.tentative.enter(anchor.number, ctx.time_ns)]
+        except WindowInProgress:
+            raise CanisterTrap("Already in progress") from None
 
     def _exit_device_registration_mode(self, ctx: CallContext, number: int) -> list:
         anchor, _ = self.state.authenticate_or_trap(ctx, int(number))

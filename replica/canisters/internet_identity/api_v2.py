@@ -21,7 +21,7 @@ from replica.canisters.internet_identity.anchors import (
     metadata_len,
 )
 from replica.canisters.internet_identity.devices import KeyAlreadyUsed, MutationNotAllowed
-from replica.canisters.internet_identity.tentative import validate_registration_id
+from replica.canisters.internet_identity.tentative import WindowInProgress, validate_registration_id
 from ic.principal import Principal
 from replica.runtime.contract import CallContext, CanisterTrap
 
@@ -225,7 +225,10 @@ class V2Api:
         if registration_id is not None and self.tentative.id_in_use(registration_id, anchor.number, ctx.time_ns):
             return [{"Err": {"AlreadyInProgress": None}}]
         self.state.write_anchor(anchor)
-        expiration = self.tentative.enter(anchor.number, ctx.time_ns, registration_id)
+        try:
+            expiration = self.tentative.enter(anchor.number, ctx.time_ns, registration_id)
+        except WindowInProgress:
+            return [{"Err": {"AlreadyInProgress": None}}]
         return [{"Ok": {"expiration": expiration}}]
 
     def _authn_method_registration_mode_exit(self, ctx, number: int, data) -> list:

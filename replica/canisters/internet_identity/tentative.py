@@ -31,6 +31,10 @@ MAX_ANCHORS_IN_REGISTRATION_MODE = 10_000
 MAX_DEVICE_REGISTRATION_ATTEMPTS = 3
 
 
+class WindowInProgress(Exception):
+    """The identity's window is open already, under another registration id."""
+
+
 @dataclass
 class TentativeRegistration:
     expiration: int
@@ -73,10 +77,14 @@ class TentativeDevices:
         return reg if reg is not None and reg.expiration > now else None
 
     def enter(self, number: int, now: int, registration_id: str | None = None) -> int:
-        """Open (or keep open) the window; returns its expiration."""
+        """Open (or keep open) the window; returns its expiration. A window open under another
+        registration id (or none) is `WindowInProgress`: the id a new device polls for must not be
+        lost in it."""
         self.prune(now)
         existing = self.registrations.get(number)
         if existing is not None:
+            if existing.registration_id != registration_id:
+                raise WindowInProgress()
             return existing.expiration
         if len(self.registrations) >= MAX_ANCHORS_IN_REGISTRATION_MODE:
             raise CanisterTrap("too many anchors in device registration mode")

@@ -4,7 +4,10 @@ code, and the confirmed session adds its own passkey with `authn_method_registra
 
 from __future__ import annotations
 
+import pytest
+
 from replica.canisters.internet_identity import wire
+from replica.runtime.contract import CanisterTrap
 from tests.unit.replica.test_ii_support import MINUTE, anonymous, authn_method, env, new_key, principal_of  # noqa: F401
 
 
@@ -122,3 +125,16 @@ def test_the_session_expires_with_the_window(env):
         "Err": {"Unauthorized": session}}
     assert env.update(principal_of(new_key()), "authn_method_session_register", number) == {
         "Err": {"RegistrationModeOff": None}}
+
+
+def test_a_window_open_under_another_id_is_already_in_progress(env):
+    """The id a new device polls for never gets lost in a window opened for another one."""
+    number, key, me, expiration = window(env, "Xy7Qa")
+    assert env.update(me, "authn_method_registration_mode_enter", number, wire.opt("Xy7Qa")) == {
+        "Ok": {"expiration": expiration}}
+    for other in (wire.opt("Other"), wire.opt(None)):
+        assert env.update(me, "authn_method_registration_mode_enter", number, other) == {
+            "Err": {"AlreadyInProgress": None}}
+    with pytest.raises(CanisterTrap, match="Already in progress"):
+        env.update(me, "enter_device_registration_mode", number)
+    assert env.query(anonymous(), "lookup_by_registration_mode_id", "Other") == wire.opt(None)
