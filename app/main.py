@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from app.browser import dom, page
 from app.browser.ui import BrowserUi
 from app.config import AppConfig, ConfigError
-from app.routing import Route, add_device_link, route_for
+from app.routing import Route, activate_link, add_device_link, route_for
 from app.ui.landing import render_landing
 from app.ui.markup import card, html
 from app.ui.screen import Screen, busy_screen
@@ -76,7 +76,7 @@ class Lazy:
         return self._value
 
 
-LANDING_ACTIONS = ("register", "login", "recover", "diagnostics")
+LANDING_ACTIONS = ("register", "login", "recover", "diagnostics", "pair")
 
 
 async def home(env_of: Lazy, who=None) -> None:
@@ -122,6 +122,10 @@ async def landing(env_of: Lazy, keyring: Lazy):
         if not await keyring().ready(UI):
             return None
         return await use_existing(env, UI, keyring().session_key, keyring().credentials)
+    if click.action == "pair":  # "Sign in from another device": this one is the new device
+        from app.flows.pair import sign_in_from_another_device
+
+        return await sign_in_from_another_device(env, UI)
     from app.flows.recovery import recover  # "Lost access?": a recovery phrase or security key
 
     return await recover(env, UI)
@@ -160,13 +164,14 @@ async def diagnostics() -> None:
 
 def authorize_port():
     from app.browser import messaging
+    from app.browser.app_metadata import fetch_capped
     from app.flows.authorize import AuthorizePort
 
     return AuthorizePort(
         has_opener=messaging.has_opener, post=messaging.post_to_opener, listen=messaging.listen,
         start_timer=messaging.start_timer, cancel_timer=messaging.cancel_timer,
         fetch_alternative_origins=messaging.fetch_alternative_origins,
-        canister_id_header=messaging.canister_id_header)
+        canister_id_header=messaging.canister_id_header, fetch_capped=fetch_capped)
 
 
 async def add_device(env_of: Lazy) -> None:
@@ -182,6 +187,19 @@ async def add_device(env_of: Lazy) -> None:
     await home(env_of, None if anchor is None else await sign_in_joined(env_of(), UI, anchor))
 
 
+async def activate(env_of: Lazy) -> None:
+    """This signed-in device opened a new device's `/activate#<id>` link: let it in, then manage."""
+    from app.flows.authenticate import Keyring
+    from app.flows.pair import activate as let_in
+
+    reg_id = activate_link(page.path(), page.fragment()) or ""
+    page.replace_url("/" + page.query())  # used once; a reload lands on the landing page
+    keyring = Keyring(env_of())
+    keyring.begin()
+    who = await let_in(env_of(), UI, reg_id, keyring)
+    await home(env_of, who)
+
+
 def show_route(env_of: Lazy) -> None:
     route = route_for(page.path(), page.fragment(), page.query())
     if route is Route.AUTHORIZE:
@@ -192,6 +210,8 @@ def show_route(env_of: Lazy) -> None:
         spawn(diagnostics())
     elif route is Route.ADD_DEVICE:
         spawn(add_device(env_of))
+    elif route is Route.ACTIVATE:
+        spawn(activate(env_of))
     else:
         spawn(home(env_of))
 

@@ -3,7 +3,8 @@
 `#authorize` (legacy clients) and the path `/authorize` (the current II and `@icp-sdk/auth`) start
 the authorize flow; `#diagnostics` checks what this browser supports; an add-device link (the
 classic `/?action=add-passkey&ii=<number>` or the current `/pair#<registration id>`) adds this
-device to an identity; anything else is the landing page.
+device to an identity; `/activate#<registration id>` (a new device's pairing link, opened on a
+signed-in device) lets that new device in; anything else is the landing page.
 """
 
 from __future__ import annotations
@@ -21,6 +22,19 @@ class Route(str, Enum):
     AUTHORIZE = "authorize"
     DIAGNOSTICS = "diagnostics"
     ADD_DEVICE = "add-device"
+    ACTIVATE = "activate"
+
+ACTIVATE_PATH = "/activate"
+
+
+def activate_url(origin: str, registration_id: str) -> str:
+    """The link a new device shows: the signed-in device opens it to let the new one in."""
+    return f"{origin}{ACTIVATE_PATH}#{registration_id}"
+
+
+def activate_link(path: str, fragment: str) -> Optional[str]:
+    """The registration id of an `/activate#<id>` link (unchecked: the page says what is wrong)."""
+    return fragment.lstrip("#") if path.rstrip("/") == ACTIVATE_PATH else None
 
 
 @dataclass(frozen=True)
@@ -60,4 +74,6 @@ def route_for(path: str, fragment: str, query: str = "") -> Route:
         return Route.DIAGNOSTICS
     if add_device_link(path, query, fragment) is not None:
         return Route.ADD_DEVICE
+    if activate_link(path, fragment) is not None:
+        return Route.ACTIVATE
     return Route.LANDING

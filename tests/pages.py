@@ -158,6 +158,32 @@ class II(PhraseEntry):
     def error(self) -> str:
         return self.text("#errorContainer")
 
+    # The authorize screen: who asks (its origin) and how its /.well-known/ii-app-metadata presents it.
+    APP_METADATA = "[data-page=authorize] [data-role=app-metadata]"
+
+    def requesting_origin(self) -> str:
+        return self.text("[data-page=authorize] [data-role=requesting-origin]")
+
+    def app_name(self) -> str:
+        """Waits for the dapp's metadata to arrive (it joins the screen when it comes)."""
+        return self.text(f"{self.APP_METADATA} [data-role=app-name]")
+
+    def app_description(self) -> str:
+        return self.text(f"{self.APP_METADATA} [data-role=app-description]")
+
+    def app_logo(self) -> str | None:
+        self.wait_for(f"{self.APP_METADATA} [data-role=app-logo]")
+        return self.attr(f"{self.APP_METADATA} [data-role=app-logo]", "src")
+
+    def app_metadata_shown(self) -> bool:
+        return self.count(self.APP_METADATA) > 0
+
+    def redraw_request(self) -> None:
+        """To the sign-in screen and back: the request screen drawn again from what the page knows."""
+        self.click("#loginButton")
+        self.click("[data-page=sign-in] [data-action=cancel]")
+        self.wait_for("[data-page=authorize] [data-role=requesting-origin]")
+
     def recover_with_phrase(self, number: int | None, words: list[str]) -> None:
         """#recoverButton -> #recoverWithPhrase -> the words, after the number if one is given."""
         self.start_recovery_with_phrase()
@@ -422,6 +448,51 @@ class AttributeConsent(View):
 
     def share(self) -> None:
         self.click("[data-role=consent-continue]")
+
+
+class Pairing(View):
+    """Signing in from another device, started on the new device (the landing page's button)."""
+
+    def start(self) -> str:
+        """The link the new device shows for the signed-in one (with its QR code and countdown)."""
+        self.click("[data-page=landing] [data-action=pair]")
+        self.wait_for("[data-role=pair-link]")
+        assert self.count("[data-page=pair-start] svg.qr") == 1 and self.count("[data-role=countdown]") == 1
+        return self.attr("[data-role=pair-link]", "href")
+
+    def code(self) -> str:
+        code = self.text("[data-role=pair-code]")
+        assert len(code) == 6 and code.isdigit(), code
+        return code
+
+    def create_passkey(self, alias: str) -> Manage:
+        """Once the other device confirmed: this device's passkey, and signed in with it."""
+        self.fill("[data-page=pair-passkey] #pickAliasInput", alias)
+        self.click("[data-page=pair-passkey] [data-action=create-passkey]")
+        return Manage(self.driver).ready()
+
+    def problem(self) -> str:
+        return self.text("[data-role=pair-problem]")
+
+
+class Activate(View):
+    """The signed-in device's side: the new device's `/activate#<id>` link opened there."""
+
+    def sign_in(self) -> None:
+        self.click("[data-page=activate] [data-action=sign-in]")
+        self.click("[data-role=continue-with-passkey]")
+        self.wait_for("[data-page=activate-waiting]")
+
+    def verify_code(self, code: str) -> None:
+        Manage(self.driver).verify_code(code)
+
+    def verify_message(self) -> str:
+        return Manage(self.driver).verify_message()
+
+    def done(self) -> Manage:
+        self.wait_for("[data-role=activate-done]")
+        self.click("[data-page=activate-done] [data-action=continue]")
+        return Manage(self.driver).ready()
 
 
 class Dapp(View):

@@ -197,12 +197,17 @@ def setup_vendor() -> None:
     step.done()
 
 
+# Served as they are: the dapps' /.well-known/ii-app-metadata (the whoami canister answers that path
+# with this file) and the logo it names.
+DEMO_FILES = ("ii-app-metadata.json", "logo.png")
+
+
 def setup_demo() -> None:
     """The demo dapps the whoami canister serves: each page with its esbuild bundle."""
     sources = sorted((DEMO / "src").glob("*.js"))
     out = VENDOR / "demo"
     step = Step("demo", fingerprint(DEMO / "package-lock.json", DEMO / "index.html", DEMO / "demo.css",
-                                    *sources, Path(__file__)), (out,))
+                                    *(DEMO / name for name in DEMO_FILES), *sources, Path(__file__)), (out,))
     if step.up_to_date():
         return
     log("bundling the demo dapps (@dfinity/auth-client, @icp-sdk/auth)")
@@ -216,6 +221,8 @@ def setup_demo() -> None:
             "--log-level=warning", f"--outfile={out / bundle}")
         (out / page).write_text(template.replace("/DAPP_BUNDLE", "/" + bundle))
     shutil.copy2(DEMO / "demo.css", out / "demo.css")
+    for name in DEMO_FILES:
+        shutil.copy2(DEMO / name, out / name)
     step.done()
 
 

@@ -100,6 +100,14 @@ def _next_step(result: dict) -> Optional[Captcha]:
     return Captcha(payload["captcha_png_base64"]) if tag == "CheckCaptcha" else None
 
 
+@dataclass(frozen=True)
+class SessionInfo:
+    """What a confirmed session learns of the identity it joins."""
+
+    name: Optional[str]
+    created_at_ns: Optional[int]
+
+
 class IIClient:
     def __init__(self, agent: Agent, canister_id: str):
         self.actor = Actor(agent, canister_id, interface())
@@ -311,8 +319,25 @@ class IIClient:
                                             None if registration_id is None else [registration_id]))
         return int(payload["expiration"])
 
-    async def registration_mode_exit(self, anchor: int) -> None:
-        _ok(await self._call("authn_method_registration_mode_exit", anchor, None))
+    async def registration_mode_exit(self, anchor: int, device: Optional[Device] = None) -> None:
+        """Closes the window; with `device`, from a confirmed session: adds it as this session's passkey."""
+        _ok(await self._call("authn_method_registration_mode_exit", anchor,
+                             None if device is None else [device.to_authn_method()]))
+
+    # -- signing in from another device (started on the new one): this client's principal is the session
+
+    async def session_register(self, anchor: int) -> tuple[str, int]:
+        """(6-digit code, window end ns) for this session, or CanisterError."""
+        payload = _ok(await self._call("authn_method_session_register", anchor))
+        return payload["confirmation_code"], int(payload["expiration"])
+
+    async def session_info(self, anchor: int) -> Optional["SessionInfo"]:
+        """None until the signed-in device confirmed this session."""
+        found = await self._call("authn_method_session_info", anchor)
+        if not found:
+            return None
+        name, created = found[0].get("name"), found[0].get("created_at")
+        return SessionInfo(name[0] if name else None, int(created[0]) if created else None)
 
     async def authn_method_register(self, anchor: int, device: Device) -> tuple[str, int]:
         payload = _ok(await self._call("authn_method_register", anchor, device.to_authn_method()))

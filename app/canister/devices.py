@@ -147,10 +147,12 @@ class Device:
 
 @dataclass(frozen=True)
 class TentativeRegistration:
-    """An identity's open "add a device" window, and the device waiting for its code, if any."""
+    """An identity's open "add a device" window, and the device waiting for its code, if any (or
+    the session of a new device that started the pairing: its principal, as text)."""
 
     expiration_ns: int
     device: Optional[Device] = None
+    session: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -182,9 +184,11 @@ class AnchorInfo:
         tentative = None
         if registration is not None:
             device = _unopt(registration.get("tentative_device"))
+            session = _unopt(registration.get("tentative_session"))
             tentative = TentativeRegistration(
                 int(registration["expiration"]),
-                None if device is None else Device.from_device_data(device))
+                None if device is None else Device.from_device_data(device),
+                None if session is None else session.to_text())
         return cls(anchor, tuple(Device.from_device_data(d) for d in info["devices"]), tentative,
                    _unopt(info.get("name")), _unopt(info.get("created_at")))
 

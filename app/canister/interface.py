@@ -52,6 +52,7 @@ type IdentityAnchorInfo = record { devices : vec DeviceWithUsage; device_registr
 type AddTentativeDeviceResponse = variant { added_tentatively : record { verification_code : text; device_registration_timeout : Timestamp; }; device_registration_mode_off; another_device_tentatively_added; passkey_with_this_public_key_is_already_used; };
 type VerifyTentativeDeviceResponse = variant { verified; wrong_code : record { retries_left : nat8; }; device_registration_mode_off; no_device_to_verify; };
 type AuthnMethodConfirmationCode = record { confirmation_code : text; expiration : Timestamp; };
+type AuthnMethodSessionInfo = record { name : opt text; created_at : opt Timestamp; };
 type AuthnMethodRegisterError = variant { RegistrationModeOff; RegistrationAlreadyInProgress; InvalidMetadata : text; NotSelfAuthenticating : principal; PasskeyWithThisPublicKeyIsAlreadyUsed; };
 type AuthnMethodConfirmationError = variant { Unauthorized : principal; InternalCanisterError : text; WrongCode : record { retries_left : nat8; }; RegistrationModeOff; NoAuthnMethodToConfirm; };
 type AuthnMethodRegistrationModeEnterError = variant { InvalidRegistrationId : text; Unauthorized : principal; AlreadyInProgress; InternalCanisterError : text; };
@@ -97,6 +98,8 @@ service : {
   authn_method_registration_mode_enter : (IdentityNumber, opt RegistrationId) -> (variant { Ok : record { expiration : Timestamp }; Err : AuthnMethodRegistrationModeEnterError });
   authn_method_registration_mode_exit : (IdentityNumber, opt AuthnMethodData) -> (variant { Ok; Err : AuthnMethodRegistrationModeExitError });
   authn_method_register : (IdentityNumber, AuthnMethodData) -> (variant { Ok : AuthnMethodConfirmationCode; Err : AuthnMethodRegisterError });
+  authn_method_session_register : (IdentityNumber) -> (variant { Ok : AuthnMethodConfirmationCode; Err : AuthnMethodRegisterError });
+  authn_method_session_info : (IdentityNumber) -> (opt AuthnMethodSessionInfo) query;
   authn_method_confirm : (IdentityNumber, confirmation_code : text) -> (variant { Ok; Err : AuthnMethodConfirmationError });
   lookup_by_registration_mode_id : (RegistrationId) -> (opt IdentityNumber) query;
   identity_properties_replace : (IdentityNumber, IdentityPropertiesReplace) -> (variant { Ok; Err : IdentityPropertiesReplaceError });

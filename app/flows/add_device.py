@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from app.canister.client import IIClient
-from app.canister.devices import Device
+from app.canister.devices import Device, TentativeRegistration
 from app.canister.errors import CanisterError, DeviceError
 from app.errors import AppError
 from app.flows.authenticate import Keyring, SignedIn, sign_in_started
@@ -107,11 +107,13 @@ async def one_window(env: Env, ui: Ui, who: SignedIn) -> "Back | Closed":
         return await close_window(env, ui, client, who)
     if answer is None:
         return Closed(TIMED_OUT)
-    return await confirm_code(env, ui, client, who, answer, remaining)
+    return await confirm_code(env, ui, client, who, answer.alias, remaining, f"“{answer.alias}” was added.")
 
 
-async def device_waiting(env: Env, client: IIClient, anchor: int) -> Optional[Device]:
-    """The device waiting for its code, once there is one; None when the window closed first."""
+async def device_waiting(env: Env, client: IIClient, anchor: int,
+                         pick: Callable[[TentativeRegistration], Any] = lambda r: r.device) -> Any:
+    """The device waiting for its code (`pick`: or what else the window holds), once there is one;
+    None when the window closed first."""
     while True:
         await env.sleep(POLL_S)
         try:
@@ -120,15 +122,16 @@ async def device_waiting(env: Env, client: IIClient, anchor: int) -> Optional[De
             continue  # a lost poll is retried; the countdown shows how long is left
         if registration is None:
             return None
-        if registration.device is not None:
-            return registration.device
+        if pick(registration) is not None:
+            return pick(registration)
 
 
-async def confirm_code(env: Env, ui: Ui, client: IIClient, who: SignedIn, device: Device,
-                       remaining: Callable[[], int]) -> "Back | Closed":
+async def confirm_code(env: Env, ui: Ui, client: IIClient, who: SignedIn, alias: str,
+                       remaining: Callable[[], int], done: str) -> "Back | Closed":
+    """The code the waiting device (`alias`) shows, typed here; `done` is said once it is right."""
     message = None
     while True:
-        click = await ui.ask(verify_screen(device.alias, remaining, message))
+        click = await ui.ask(verify_screen(alias, remaining, message))
         if click.action == "cancel":
             return await close_window(env, ui, client, who)
         code = click.text(CODE_INPUT).strip()
@@ -146,7 +149,7 @@ async def confirm_code(env: Env, ui: Ui, client: IIClient, who: SignedIn, device
         except CanisterError as exc:
             message = str(exc)
             continue
-        return Back(f"“{device.alias}” was added.")
+        return Back(done)
 
 
 async def close_window(env: Env, ui: Ui, client: IIClient, who: SignedIn) -> Back:

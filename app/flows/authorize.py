@@ -6,12 +6,15 @@ request is valid, `choose` awaits the request screen (a remembered identity, cre
 lost access, forget one on this device) until someone is signed in; `autoSelectionPrincipal`
 starts the preselected identity's passkey prompt at once, as the classic II did. Then, when the
 identity has more than its default account for the app (or "choose an account" was ticked), the
-account picker (`app.flows.accounts`) chooses whose delegation the dapp gets.
+account picker (`app.flows.accounts`) chooses whose delegation the dapp gets. The dapp's own
+name and logo (`app.protocol.app_metadata`) are fetched beside all this and join the request
+screen when they come; nothing waits for them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import asyncio
 from typing import TYPE_CHECKING, Awaitable, Callable, Optional
 
 from app.canister.errors import CanisterError
@@ -20,6 +23,7 @@ from app.protocol import (
     AuthorizationResult, AuthorizeSession, CancelTimer, FetchAlternativeOrigins, IncomingMessage,
     PostMessage, ResolveCanisterId, ShowCompleted, ShowFailure, ShowRequest, StartTimer,
 )
+from app.protocol import app_metadata
 from app.protocol.alternative_origins import AlternativeOriginsResponse
 from app.remembered import (STORAGE_KEY, anchor_for_principal, forget, names, parse_remembered, remember,
                              serialize_remembered)
@@ -41,6 +45,7 @@ class AuthorizePort:
     cancel_timer: Callable[[str], None]
     fetch_alternative_origins: Callable[..., Awaitable[AlternativeOriginsResponse]]
     canister_id_header: Callable[[str], Awaitable[Optional[str]]]
+    fetch_capped: app_metadata.Fetch  # the dapp's ii-app-metadata and its logo
 
 
 class AuthorizeFlow:
@@ -51,6 +56,8 @@ class AuthorizeFlow:
         self.request = None
         self._auto_selected = False  # the preselected identity's prompt starts once, by itself
         self._pick_account = False  # "choose or create an account" was ticked on the request screen
+        self.app: Optional[app_metadata.AppMetadata] = None  # the dapp's name and logo, once fetched
+        self._app_arrived = asyncio.Event()
 
     @property
     def keyring(self):
@@ -72,6 +79,7 @@ class AuthorizeFlow:
                 self.port.post(effect.message, effect.target_origin)
             elif isinstance(effect, ShowRequest):
                 self.request = effect.request
+                self.env.spawn(self._load_app_metadata())
                 self.env.spawn(self._prepare_and_show())
             elif isinstance(effect, ShowFailure):
                 self.env.ui.show(Screen(screens.render_failure(effect.title, effect.detail)))
@@ -94,6 +102,18 @@ class AuthorizeFlow:
         response = await self.port.fetch_alternative_origins(effect.url, effect.method, effect.redirect,
                                                              effect.credentials, effect.accept)
         self.apply(self.session.on_alternative_origins(response))
+
+    async def _load_app_metadata(self) -> None:
+        request = self.request
+        origin = app_metadata.metadata_origin(request.request_origin, request.derivation_origin)
+        self.app = await app_metadata.load(origin, self.port.fetch_capped)
+        if self.app is not None:
+            self._app_arrived.set()
+
+    async def _app_shown(self) -> str:
+        """Ends the request screen when the dapp's metadata arrives (never, when there is none)."""
+        await self._app_arrived.wait()
+        return "app-metadata"
 
     def _remembered(self) -> tuple[int, ...]:
         return tuple(a.number for a in parse_remembered(self.env.load(STORAGE_KEY)).anchors)
@@ -127,7 +147,7 @@ class AuthorizeFlow:
         actions = ("register", "login", "cancel", "recover",
                    *(f"{verb}-{a}" for a in anchors for verb in ("pick", "forget")))
         return Screen(screens.render_request(self.request.request_origin, self.request.derivation_origin, anchors,
-                                             preselected=preselected, names=names(remembered)),
+                                             preselected=preselected, names=names(remembered), app=self.app),
                       actions, reads=(CHOOSE_ACCOUNT,), starts=starts)
 
     async def choose(self) -> Optional[SignedIn]:
@@ -149,7 +169,11 @@ class AuthorizeFlow:
                 ui.show(self.request_screen(remembered, anchors, preselected))
                 click = Click(f"pick-{preselected}", started=keyring.start_sign_in(preselected))
             else:
-                click = await ui.ask(self.request_screen(remembered, anchors, preselected))
+                # Until the dapp's metadata is here, its arrival redraws the screen with it.
+                until = None if self._app_arrived.is_set() else self._app_shown()
+                click = await ui.ask(self.request_screen(remembered, anchors, preselected), until=until)
+                if not isinstance(click, Click):
+                    continue
             verb, _, anchor = click.action.partition("-")
             self._pick_account = click.checked(CHOOSE_ACCOUNT)
             if click.action == "cancel":

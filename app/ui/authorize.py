@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from app.protocol.app_metadata import AppMetadata
 from app.ui.markup import EMPTY, Markup, card, html, join
 
 
@@ -16,9 +17,24 @@ def _identity_button(anchor: int, preselected: bool, name: Optional[str]) -> Mar
                 flag=Markup(" data-preselected") if preselected else EMPTY, label=label)
 
 
+def _app(app: Optional[AppMetadata]) -> Markup:
+    """The dapp as its `ii-app-metadata` presents it; the origin below stays what vouches for it."""
+    if app is None:
+        return EMPTY
+    logo = (html('<img class="app-logo" data-role="app-logo" src="{}" alt="" width="48" height="48">', app.logo)
+            if app.logo else EMPTY)
+    name = html('<strong class="app-name" data-role="app-name">{}</strong>', app.name) if app.name else EMPTY
+    description = (html('<span class="app-description" data-role="app-description">{}</span>', app.description)
+                   if app.description else EMPTY)
+    return html('<div class="app-metadata" data-role="app-metadata">{logo}<p>{name}{description}</p></div>',
+                logo=logo, name=name, description=description)
+
+
 def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple[int, ...], *,
-                   preselected: Optional[int] = None, names: Optional[dict[int, str]] = None) -> Markup:
-    """`names`: the identities' names where the canister has one."""
+                   preselected: Optional[int] = None, names: Optional[dict[int, str]] = None,
+                   app: Optional[AppMetadata] = None) -> Markup:
+    """`names`: the identities' names where the canister has one; `app`: the dapp's own name,
+    tagline and logo, when its metadata came."""
     names = names or {}
     via = (html('<p class="footnote">Principals are derived for <span class="origin">{}</span>.</p>',
                 derivation_origin) if derivation_origin and derivation_origin != origin else EMPTY)
@@ -32,7 +48,7 @@ def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple
                           '<details class="footnote" data-role="forget-identities"><summary>Not you? Forget an '
                           "identity on this device</summary>{forget}</details>", buttons=buttons, forget=forget)
     return card("authorize", html(
-        '<p class="lead">Sign in to</p>'
+        '<p class="lead">Sign in to</p>{app}'
         '<p class="origin" data-role="requesting-origin">{origin}</p>{via}{remembered}'
         '<label class="check footnote"><input type="checkbox" id="chooseAccount"> Choose or create an account '
         "for this app</label>"
@@ -41,7 +57,7 @@ def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple
         '<button id="loginButton" class="secondary" data-action="login">Use existing identity</button>'
         '<button class="link" data-action="cancel">Cancel</button></div>'
         '<p class="footnote"><button id="recoverButton" class="link" data-action="recover">Lost access?</button></p>',
-        origin=origin, via=via, remembered=remembered))
+        origin=origin, app=_app(app), via=via, remembered=remembered))
 
 
 def render_failure(title: str, detail: str) -> Markup:

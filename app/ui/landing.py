@@ -16,6 +16,7 @@ LANDING = Markup(
     '<button id="loginButton" class="secondary" data-action="login">'
     "Use existing identity</button>"
     "</div>"
+    '<p class="footnote"><button class="link" data-action="pair">Sign in from another device</button></p>'
     '<p class="footnote"><button id="recoverButton" class="link" data-action="recover">'
     "Lost access?</button> "
     '<a href="#diagnostics" class="link" data-action="diagnostics">Check this browser</a></p>'

@@ -2,8 +2,11 @@
 
 `whoami` (query) and `whoami_update` (update) return the caller's principal, so a dapp that signed
 in with Internet Identity sees the principal its delegation chain authenticates. `http_request`
-serves the demo dapp's assets at the canister's own origin and
-`/.well-known/ii-alternative-origins` (the list II checks for `derivationOrigin`).
+serves the demo dapp's assets at the canister's own origin,
+`/.well-known/ii-alternative-origins` (the list II checks for `derivationOrigin`) and
+`/.well-known/ii-app-metadata` (the name and logo II's authorize screen shows; the assets'
+`ii-app-metadata.json`). II's page reads both and the logo from its own origin, so they carry
+`access-control-allow-origin: *`.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ service : {
 """
 
 ALTERNATIVE_ORIGINS_PATH = "/.well-known/ii-alternative-origins"
+APP_METADATA_PATH = "/.well-known/ii-app-metadata"
+APP_METADATA_FILE = "ii-app-metadata.json"
 MAX_ASSET_BYTES = 8 * 1024 * 1024
 
 
@@ -73,6 +78,8 @@ class WhoamiCanister:
                 "headers": [("content-type", "application/json"), ("access-control-allow-origin", "*")],
                 "body": body,
             }
+        if path == APP_METADATA_PATH:
+            return self._asset("/" + APP_METADATA_FILE)
         return self._asset(path)
 
     def _asset(self, path: str) -> dict:
@@ -91,7 +98,10 @@ class WhoamiCanister:
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
             content_type += "; charset=utf-8"
-        return {"status_code": 200, "headers": [("content-type", content_type)], "body": target.read_bytes()}
+        headers = [("content-type", content_type)]
+        if target.name == APP_METADATA_FILE or content_type.startswith("image/"):
+            headers.append(("access-control-allow-origin", "*"))
+        return {"status_code": 200, "headers": headers, "body": target.read_bytes()}
 
     @staticmethod
     def _candid_http_response(response: dict) -> dict:

@@ -57,7 +57,7 @@ REVALIDATE = "no-cache"
 BUNDLED_PACKAGES = ("app", "ic")
 BUNDLED_SUFFIXES = (".py", ".txt")  # modules and the data files they read with importlib.resources
 # Paths that are the II page itself: the app routes on them (app/routing.py).
-PAGE_PATHS = ("/", "/index.html", "/authorize", "/pair")
+PAGE_PATHS = ("/", "/index.html", "/authorize", "/pair", "/activate")
 # The versioned vendor folders: their names change whenever their content does.
 VERSIONED = re.compile(r"^static/vendor/[a-z-]+-\d[\w.]*(/|\.mjs$)")
 # What the page loads under /static/ (index.html, static/boot.js, pyscript.toml, app/main.py,

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ic.principal import Principal
 from replica.canisters.internet_identity import wire
 from replica.canisters.internet_identity.anchors import Anchor, AnchorError, check_device
 from replica.canisters.internet_identity.delegation import check_frontend_length
 from replica.canisters.internet_identity.devices import KeyAlreadyUsed
+from replica.canisters.internet_identity.tentative import WindowInProgress
 from replica.runtime.contract import CallContext, CanisterTrap
 
 if TYPE_CHECKING:
@@ -95,7 +97,8 @@ class LegacyApi:
         if reg is not None:
             registration = {
                 "tentative_device": wire.opt(None if reg.device is None else wire.device_to_candid(reg.device)),
-                "tentative_session": wire.opt(None),
+                "tentative_session": wire.opt(None if reg.session is None or reg.session_confirmed
+                                              else Principal(reg.session)),
                 "expiration": reg.expiration,
             }
         return [{
@@ -113,7 +116,10 @@ class LegacyApi:
     def _enter_device_registration_mode(self, ctx: CallContext, number: int) -> list:
         anchor, _ = self.state.authenticate_or_trap(ctx, int(number))
         self.state.write_anchor(anchor)
-        return [self.tentative.enter(anchor.number, ctx.time_ns)]
+        try:
+            return [self.tentative.enter(anchor.number, ctx.time_ns)]
+        except WindowInProgress:
+            raise CanisterTrap("Already in progress") from None
 
     def _exit_device_registration_mode(self, ctx: CallContext, number: int) -> list:
         anchor, _ = self.state.authenticate_or_trap(ctx, int(number))
@@ -159,7 +165,7 @@ class LegacyApi:
         except AnchorError as err:
             raise CanisterTrap(f"failed to add device: {err}") from None
         self.state.write_anchor(anchor)
-        if outcome == "verified":
+        if outcome in ("verified", "session_confirmed"):
             return [{"verified": None}]
         if outcome == "wrong_code":
             return [{"wrong_code": {"retries_left": info}}]

@@ -21,7 +21,8 @@ from replica.canisters.internet_identity.anchors import (
     metadata_len,
 )
 from replica.canisters.internet_identity.devices import KeyAlreadyUsed, MutationNotAllowed
-from replica.canisters.internet_identity.tentative import validate_registration_id
+from replica.canisters.internet_identity.tentative import WindowInProgress, validate_registration_id
+from ic.principal import Principal
 from replica.runtime.contract import CallContext, CanisterTrap
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class V2Api:
             return None
         return {
             "authn_method": wire.opt(None if reg.device is None else wire.authn_method_to_candid(reg.device)),
-            "session": wire.opt(None),
+            "session": wire.opt(None if reg.session is None or reg.session_confirmed else Principal(reg.session)),
             "expiration": reg.expiration,
         }
 
@@ -224,19 +225,49 @@ class V2Api:
         if registration_id is not None and self.tentative.id_in_use(registration_id, anchor.number, ctx.time_ns):
             return [{"Err": {"AlreadyInProgress": None}}]
         self.state.write_anchor(anchor)
-        expiration = self.tentative.enter(anchor.number, ctx.time_ns, registration_id)
+        try:
+            expiration = self.tentative.enter(anchor.number, ctx.time_ns, registration_id)
+        except WindowInProgress:
+            return [{"Err": {"AlreadyInProgress": None}}]
         return [{"Ok": {"expiration": expiration}}]
 
     def _authn_method_registration_mode_exit(self, ctx, number: int, data) -> list:
-        # The real II uses the authn method only to finish a confirmed *session* registration
-        # (`authn_method_session_register`, not offered here); otherwise it is ignored.
-        auth = self._v2_auth(ctx, number)
-        if auth is None:
+        """With an authn method while a confirmed session waits, the session (the caller) adds it
+        as its passkey, and may act for it for a while (a temporary key: the new device need not
+        prompt twice); otherwise an authenticated caller closes the window."""
+        data = wire.unopt(data)
+        session = None if data is None else self.tentative.confirmed_session(int(number), ctx.time_ns)
+        if session is None:
+            auth = self._v2_auth(ctx, number)
+            if auth is None:
+                return [self._unauthorized(ctx)]
+            anchor, _ = auth
+            self.state.write_anchor(anchor)
+        elif ctx.caller.raw != session:
             return [self._unauthorized(ctx)]
-        anchor, _ = auth
-        self.state.write_anchor(anchor)
-        self.tentative.exit(anchor.number, ctx.time_ns)
+        else:
+            problem = self._add_session_passkey(ctx, int(number), data)
+            if problem is not None:
+                return [{"Err": problem}]
+        self.tentative.exit(int(number), ctx.time_ns)
         return [{"Ok": None}]
+
+    def _add_session_passkey(self, ctx, number: int, data: dict) -> dict | None:
+        try:
+            device = wire.authn_method_from_candid(data)
+            check_device(device)
+        except (wire.InvalidAuthnMethod, AnchorError) as err:
+            return {"InvalidMetadata": str(err)}
+        anchor = self.state.read_anchor(number)
+        try:
+            self.devices.add(anchor, device)
+        except KeyAlreadyUsed:
+            return {"PasskeyWithThisPublicKeyIsAlreadyUsed": None}
+        except AnchorError as err:
+            return {"InternalCanisterError": str(err)}
+        self.state.write_anchor(anchor)
+        self.state.add_temp_key(number, device.pubkey, ctx.caller, ctx.time_ns)
+        return None
 
     def _authn_method_register(self, ctx, number: int, data: dict) -> list:
         try:
@@ -254,6 +285,26 @@ class V2Api:
         code, expiration = info
         return [{"Ok": {"confirmation_code": code, "expiration": expiration}}]
 
+    def _authn_method_session_register(self, ctx, number: int) -> list:
+        if not ctx.caller.is_self_authenticating():
+            return [{"Err": {"NotSelfAuthenticating": ctx.caller}}]
+        outcome, info = self.tentative.add_session(int(number), ctx.caller.raw, ctx.time_ns)
+        if outcome == "mode_off":
+            return [{"Err": {"RegistrationModeOff": None}}]
+        if outcome == "another":
+            return [{"Err": {"RegistrationAlreadyInProgress": None}}]
+        code, expiration = info
+        return [{"Ok": {"confirmation_code": code, "expiration": expiration}}]
+
+    def _authn_method_session_info(self, ctx, number: int) -> list:
+        """The identity's name and creation time, for its confirmed session only."""
+        if self.tentative.confirmed_session(int(number), ctx.time_ns) != ctx.caller.raw:
+            return [wire.opt(None)]
+        anchor = self.state.read_anchor(int(number))
+        if anchor is None:
+            return [wire.opt(None)]
+        return [wire.opt({"name": wire.opt(anchor.name), "created_at": wire.opt(anchor.created_at)})]
+
     def _authn_method_confirm(self, ctx, number: int, code: str) -> list:
         auth = self._v2_auth(ctx, number)
         if auth is None:
@@ -264,7 +315,7 @@ class V2Api:
         except AnchorError as err:
             return [{"Err": {"InternalCanisterError": f"failed to add authn method: {err}"}}]
         self.state.write_anchor(anchor)
-        if outcome == "verified":
+        if outcome in ("verified", "session_confirmed"):
             return [{"Ok": None}]
         if outcome == "wrong_code":
             return [{"Err": {"WrongCode": {"retries_left": info}}}]

@@ -140,6 +140,8 @@ class InternetIdentityCanister(LegacyApi, V2Api, AccountsApi, AttributesApi):
             "authn_method_registration_mode_exit": (False, self._authn_method_registration_mode_exit),
             "authn_method_register": (False, self._authn_method_register),
             "authn_method_confirm": (False, self._authn_method_confirm),
+            "authn_method_session_register": (False, self._authn_method_session_register),
+            "authn_method_session_info": (True, self._authn_method_session_info),
             "lookup_device_key": (True, self._lookup_device_key),
             "lookup_by_registration_mode_id": (True, self._lookup_by_registration_mode_id),
             "lookup_caller_identity_by_recovery_phrase": (False, self._lookup_caller_identity_by_recovery_phrase),

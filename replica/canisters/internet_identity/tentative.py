@@ -9,6 +9,12 @@ used" result covers both); confirming re-checks, since the key may have been tak
 The v2 API (`authn_method_registration_mode_*`, `authn_method_register`, `authn_method_confirm`)
 shares this state and adds a registration id of exactly 5 ASCII alphanumerics, looked up by
 `lookup_by_registration_mode_id`.
+
+Pairing started on the new device puts a *session* in the window instead of a device
+(`authn_method_session_register`: the new device's self-authenticating principal gets a code the
+same way). The right code confirms the session and keeps the window open: the confirmed session
+may then add its passkey itself, with `authn_method_registration_mode_exit`. A window holds one
+candidate, device or session, at a time.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ MAX_ANCHORS_IN_REGISTRATION_MODE = 10_000
 MAX_DEVICE_REGISTRATION_ATTEMPTS = 3
 
 
+class WindowInProgress(Exception):
+    """The identity's window is open already, under another registration id."""
+
+
 @dataclass
 class TentativeRegistration:
     expiration: int
@@ -32,6 +42,12 @@ class TentativeRegistration:
     device: Device | None = None
     code: str | None = None
     failed_attempts: int = 0
+    session: bytes | None = None  # the raw principal of a tentative (or confirmed) session
+    session_confirmed: bool = False
+
+    @property
+    def occupied(self) -> bool:
+        return self.device is not None or self.session is not None
 
 
 def validate_registration_id(value: str) -> str | None:
@@ -61,10 +77,14 @@ class TentativeDevices:
         return reg if reg is not None and reg.expiration > now else None
 
     def enter(self, number: int, now: int, registration_id: str | None = None) -> int:
-        """Open (or keep open) the window; returns its expiration."""
+        """Open (or keep open) the window; returns its expiration. A window open under another
+        registration id (or none) is `WindowInProgress`: the id a new device polls for must not be
+        lost in it."""
         self.prune(now)
         existing = self.registrations.get(number)
         if existing is not None:
+            if existing.registration_id != registration_id:
+                raise WindowInProgress()
             return existing.expiration
         if len(self.registrations) >= MAX_ANCHORS_IN_REGISTRATION_MODE:
             raise CanisterTrap("too many anchors in device registration mode")
@@ -95,7 +115,7 @@ class TentativeDevices:
         reg = self.registrations.get(number)
         if reg is None:
             return "mode_off", 0
-        if reg.device is not None:
+        if reg.occupied:
             return "another", 0
         try:
             check_device_unused(self.state.storage, device, number)
@@ -105,16 +125,36 @@ class TentativeDevices:
         reg.device, reg.code, reg.failed_attempts = device, f"{rand % 1_000_000:06d}", 0
         return "added", (reg.code, reg.expiration)
 
+    def add_session(self, number: int, principal_raw: bytes, now: int) -> tuple[str, tuple[str, int] | int]:
+        """("mode_off"|"another", 0) or ("added", (code, expiration)): a session in the window."""
+        self.prune(now)
+        reg = self.registrations.get(number)
+        if reg is None:
+            return "mode_off", 0
+        if reg.occupied:
+            return "another", 0
+        rand = int.from_bytes(self.state.random(4), "big")
+        reg.session, reg.code, reg.failed_attempts = bytes(principal_raw), f"{rand % 1_000_000:06d}", 0
+        return "added", (reg.code, reg.expiration)
+
+    def confirmed_session(self, number: int, now: int) -> bytes | None:
+        reg = self.active(number, now)
+        return reg.session if reg is not None and reg.session_confirmed else None
+
     def verify(self, number: int, code: str, now: int) -> tuple[str, Device | int | None]:
-        """("verified", device) | ("wrong_code", retries_left) | ("mode_off", None) |
-        ("no_device", None). A verified or exhausted registration leaves registration mode."""
+        """("verified", device) | ("session_confirmed", None) | ("wrong_code", retries_left) |
+        ("mode_off", None) | ("no_device", None). A verified device or an exhausted registration
+        leaves registration mode; a confirmed session keeps it (the session adds its passkey)."""
         self.prune(now)
         reg = self.registrations.get(number)
         if reg is None:
             return "mode_off", None
-        if reg.device is None:
+        if not reg.occupied or reg.session_confirmed:
             return "no_device", None
         if code == reg.code:
+            if reg.session is not None:
+                reg.session_confirmed, reg.code = True, None
+                return "session_confirmed", None
             self._drop(number)
             return "verified", reg.device
         reg.failed_attempts += 1

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 
 from app.flows.authorize import AuthorizeFlow, AuthorizePort
+from app.protocol.app_metadata import Fetched
 from app.remembered import STORAGE_KEY, parse_remembered
 from app.ui.screen import Click
-from tests.unit.frontend.flow_fakes import FakeUi, make_env, page_of
+from tests.unit.frontend.flow_fakes import WAIT, FakeUi, make_env, page_of
 from tests.unit.protocol.payloads import auth_client_request, ecdsa_session_key, from_dapp
 
 DAPP = "http://dapp.localhost:4943"
@@ -19,9 +20,19 @@ CAPTCHA = "#captchaInput"
 class Dapp:
     """The opener: what the authorize window posts to it, and a way to post a message back."""
 
-    def __init__(self):
+    def __init__(self, served: dict | None = None):
         self.posted: list[tuple[dict, str]] = []
         self.listener = None
+        self.served = served or {}  # url -> Fetched: what the dapp's origin answers (else 404)
+        self.fetched: list[tuple[str, str, int]] = []
+        self.slow = asyncio.Event()  # set: the origin answers only once `answer` is set
+        self.answer = asyncio.Event()
+
+    async def fetch_capped(self, url: str, accept: str, max_bytes: int) -> Fetched:
+        self.fetched.append((url, accept, max_bytes))
+        if self.slow.is_set():
+            await self.answer.wait()
+        return self.served.get(url, Fetched(404))
 
     def port(self) -> AuthorizePort:
         async def none(*_args):
@@ -29,18 +40,19 @@ class Dapp:
         return AuthorizePort(has_opener=lambda: True, post=lambda m, o: self.posted.append((m, o)),
                              listen=lambda handler: setattr(self, "listener", handler),
                              start_timer=lambda *_a: None, cancel_timer=lambda _n: None,
-                             fetch_alternative_origins=none, canister_id_header=none)
+                             fetch_alternative_origins=none, canister_id_header=none,
+                             fetch_capped=self.fetch_capped)
 
     def kinds(self) -> list[str]:
         return [m.get("kind") for m, _ in self.posted]
 
 
-async def authorize(replica, script, storage=None, *, request=None, **ports):
+async def authorize(replica, script, storage=None, *, request=None, dapp=None, **ports):
     env = make_env(replica, storage=storage, **ports)
     env.ui = ui = FakeUi(script)
     tasks = []
     env.spawn = lambda coroutine: tasks.append(asyncio.ensure_future(coroutine))
-    dapp = Dapp()
+    dapp = dapp or Dapp()
     flow = AuthorizeFlow(env, dapp.port())
     flow.start()
     dapp.listener(from_dapp(request or auth_client_request(ecdsa_session_key()), origin=DAPP))
@@ -97,3 +109,33 @@ def test_auto_selection_principal_starts_the_passkey_prompt_without_a_click(repl
     assert len(asked) == 1 and dapp.kinds() == ["authorize-ready", "authorize-client-success"]
     request_screen = next(screen for screen in ui.shown if page_of(screen) == "authorize")  # shown, not asked
     assert "data-preselected" in request_screen.markup
+
+
+APP_DOCUMENT = f"{DAPP}/.well-known/ii-app-metadata"
+
+
+def test_the_dapps_metadata_joins_the_request_screen_when_it_comes(replica):
+    served = {APP_DOCUMENT: Fetched(200, b'{"name": "Demo  dapp", "logo": "/logo.png"}', "application/json"),
+              f"{DAPP}/logo.png": Fetched(200, b"\x89PNG", "image/png")}
+    slow = Dapp(served)
+    slow.slow.set()
+
+    def answer_now(_screen):  # the request screen is up, without the metadata: now the dapp answers
+        slow.answer.set()
+        return WAIT
+
+    dapp, ui, _ = asyncio.run(authorize(replica, [answer_now, Click("cancel")], dapp=slow))
+    assert dapp.fetched == [(APP_DOCUMENT, "application/json", 8192), (f"{DAPP}/logo.png", "image/*", 262144)]
+    first, second = ui.asked
+    assert 'data-role="app-name"' not in first.markup and 'data-role="requesting-origin"' in first.markup
+    assert '<strong class="app-name" data-role="app-name">Demo dapp</strong>' in second.markup
+    assert 'src="data:image/png;base64,iVBORw=="' in second.markup
+    assert f'data-role="requesting-origin">{DAPP}</p>' in second.markup  # the origin stays
+    assert dapp.kinds() == ["authorize-ready", "authorize-client-failure"]
+
+
+def test_without_metadata_the_screen_shows_the_origin_alone(replica):
+    dapp, ui, _ = asyncio.run(authorize(replica, [Click("cancel")]))
+    assert dapp.fetched == [(APP_DOCUMENT, "application/json", 8192)]
+    assert 'data-role="app-metadata"' not in ui.asked[0].markup
+    assert f'data-role="requesting-origin">{DAPP}</p>' in ui.asked[0].markup

@@ -14,6 +14,7 @@ import pytest
 
 import app.ui
 from app.canister.devices import AnchorInfo, Device
+from app.protocol.app_metadata import AppMetadata
 from app.ui.markup import Markup, card, escape, html, join
 
 EVIL = "<b>\"'&"
@@ -34,6 +35,7 @@ VALUES = {
     typing.Optional[bytes]: None, Device: evil_device(1), AnchorInfo: INFO, Markup: escape(EVIL),
     typing.Sequence[str]: [EVIL] * 24, typing.Sequence[int]: [0, 5], tuple[int, ...]: (10000, 10001),
     dict[str, typing.Any]: {EVIL: EVIL}, typing.Optional[dict[str, typing.Any]]: {EVIL: EVIL},
+    typing.Optional[AppMetadata]: AppMetadata(EVIL, EVIL, "data:image/png;base64," + EVIL),
     typing.Optional[dict[int, str]]: {10000: EVIL, 0: EVIL}, typing.Optional[typing.Sequence[int]]: (10000,),
     list[tuple[str, str, bool]]: [(EVIL, EVIL, True), ("7", EVIL, False)],
     typing.Sequence[tuple[str, str]]: [(EVIL, EVIL)] * 2, typing.Sequence[bool]: [True, False],

@@ -1,8 +1,9 @@
-"""The whoami demo canister: who the caller is, its assets, its alternative origins."""
+"""The whoami demo canister: who the caller is, its assets, its alternative origins, its app metadata."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +36,31 @@ def test_alternative_origins(whoami):
     assert res["status_code"] == 200
     assert dict(res["headers"])["content-type"] == "application/json"
     assert json.loads(res["body"]) == {"alternativeOrigins": ["https://a.example", "http://b.localhost:4943"]}
+
+
+def test_app_metadata_and_its_logo_readable_from_another_origin(whoami, tmp_path):
+    assert get(whoami, "/.well-known/ii-app-metadata")["status_code"] == 404  # none in these assets
+    (tmp_path / "demo" / "ii-app-metadata.json").write_text('{"name": "whoami", "logo": "/logo.png"}')
+    (tmp_path / "demo" / "logo.png").write_bytes(b"\x89PNG")
+    res = get(whoami, "/.well-known/ii-app-metadata")
+    assert res["status_code"] == 200 and json.loads(res["body"]) == {"name": "whoami", "logo": "/logo.png"}
+    assert dict(res["headers"]) == {"content-type": "application/json; charset=utf-8",
+                                    "access-control-allow-origin": "*"}
+    logo = get(whoami, "/logo.png")
+    assert dict(logo["headers"]) == {"content-type": "image/png", "access-control-allow-origin": "*"}
+    assert "access-control-allow-origin" not in dict(get(whoami, "/app.js")["headers"])
+
+
+def test_the_demo_dapps_own_metadata_passes_iis_rules():
+    from app.protocol.app_metadata import Fetched, logo_data_url, parse_document
+
+    demo = Path(__file__).resolve().parents[3] / "static" / "demo"  # what setup copies for the canister
+    body = (demo / "ii-app-metadata.json").read_bytes()
+    origin = "http://qoctq-giaaa-aaaaa-aaaea-cai.localhost:4943"
+    document = parse_document(Fetched(200, body, "application/json"), origin)
+    assert document is not None and document.name == "whoami demo dapp" and document.description
+    assert document.logo_url == origin + "/logo.png"
+    assert logo_data_url(Fetched(200, (demo / "logo.png").read_bytes(), "image/png"))
 
 
 def test_assets(whoami):
