@@ -443,7 +443,12 @@ class AttributeConsent(View):
         return self.text("[data-role=attributes-unavailable]")
 
     def deny_all(self) -> "AttributeConsent":
+        """"Deny all": the screen is drawn again with every box unticked (waited for: the screen
+        before the click has the same page marker)."""
         self.click("[data-role=consent-deny-all]")
+        wait(lambda: not self.driver.js(
+            "[...document.querySelectorAll('[data-role=attribute-option] input')].some(i => i.checked)"),
+            "every attribute unticked")
         return self.ready()
 
     def share(self) -> None:
