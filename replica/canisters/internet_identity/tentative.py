@@ -111,31 +111,37 @@ class TentativeDevices:
 
     def add(self, number: int, device: Device, now: int) -> tuple[str, str | int]:
         """("mode_off"|"another"|"used", _) or ("added", (code, expiration))."""
-        self.prune(now)
-        reg = self.registrations.get(number)
+        reg, refusal = self._open_window(number, now)
         if reg is None:
-            return "mode_off", 0
-        if reg.occupied:
-            return "another", 0
+            return refusal, 0
         try:
             check_device_unused(self.state.storage, device, number)
         except KeyAlreadyUsed:
             return "used", 0
-        rand = int.from_bytes(self.state.random(4), "big")
-        reg.device, reg.code, reg.failed_attempts = device, f"{rand % 1_000_000:06d}", 0
-        return "added", (reg.code, reg.expiration)
+        reg.device = device
+        return "added", self._new_code(reg)
 
     def add_session(self, number: int, principal_raw: bytes, now: int) -> tuple[str, tuple[str, int] | int]:
         """("mode_off"|"another", 0) or ("added", (code, expiration)): a session in the window."""
+        reg, refusal = self._open_window(number, now)
+        if reg is None:
+            return refusal, 0
+        reg.session = bytes(principal_raw)
+        return "added", self._new_code(reg)
+
+    def _open_window(self, number: int, now: int):
+        """(the anchor's registration window, "") if nothing occupies it yet, else (None, why)."""
         self.prune(now)
         reg = self.registrations.get(number)
         if reg is None:
-            return "mode_off", 0
-        if reg.occupied:
-            return "another", 0
+            return None, "mode_off"
+        return (None, "another") if reg.occupied else (reg, "")
+
+    def _new_code(self, reg) -> tuple[str, int]:
+        """A fresh 6-digit confirmation code for the window (its tries start again)."""
         rand = int.from_bytes(self.state.random(4), "big")
-        reg.session, reg.code, reg.failed_attempts = bytes(principal_raw), f"{rand % 1_000_000:06d}", 0
-        return "added", (reg.code, reg.expiration)
+        reg.code, reg.failed_attempts = f"{rand % 1_000_000:06d}", 0
+        return reg.code, reg.expiration
 
     def confirmed_session(self, number: int, now: int) -> bytes | None:
         reg = self.active(number, now)

@@ -186,8 +186,8 @@ def replica(tmp_path):
     r.close()
 
 
-def test_the_signature_verifies_against_the_root_key_with_the_dapp_principal_key(replica):
-    from replica.auth.signatures import make_verifier
+def alice(replica):
+    """A registered identity named Alice on the whole replica (HTTP interface, certificates)."""
     from tests.unit.replica.test_ii_canister_signature import call
 
     key = new_key()
@@ -196,6 +196,14 @@ def test_the_signature_verifies_against_the_root_key_with_the_dapp_principal_key
     number = call(replica, me, "register", device(key), {"key": challenge["challenge_key"], "chars": "a"},
                   wire.opt(None))["registered"]["user_number"]
     call(replica, me, "identity_properties_replace", number, {"name": wire.opt("Alice")})
+    return number, me
+
+
+def test_the_signature_verifies_against_the_root_key_with_the_dapp_principal_key(replica):
+    from replica.auth.signatures import make_verifier
+    from tests.unit.replica.test_ii_canister_signature import call
+
+    number, me = alice(replica)
     message = call(replica, me, "prepare_icrc3_attributes",
                    prepare_request(number, [spec("identity:name", b"Alice", True)]))["Ok"]["message"]
     signature = call(replica, me, "get_icrc3_attributes", get_request(number, message), query=True)["Ok"]["signature"]
@@ -214,12 +222,7 @@ def test_a_numbered_account_signs_with_its_own_key(replica):
     from replica.auth.signatures import make_verifier
     from tests.unit.replica.test_ii_canister_signature import call
 
-    key = new_key()
-    me = principal_of(key)
-    challenge = call(replica, me, "create_challenge")
-    number = call(replica, me, "register", device(key), {"key": challenge["challenge_key"], "chars": "a"},
-                  wire.opt(None))["registered"]["user_number"]
-    call(replica, me, "identity_properties_replace", number, {"name": wire.opt("Alice")})
+    number, me = alice(replica)
     account = call(replica, me, "create_account", number, ORIGIN, "Work")["Ok"]["account_number"][0]
     message = call(replica, me, "prepare_icrc3_attributes",
                    prepare_request(number, [spec("identity:name")], account=account))["Ok"]["message"]
