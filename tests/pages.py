@@ -165,7 +165,7 @@ class II(PhraseEntry):
         return self.text("[data-page=authorize] [data-role=requesting-origin]")
 
     def app_name(self) -> str:
-        """Waits for the dapp's metadata to arrive (it joins the screen when it comes)."""
+        """Waits for the dapp's metadata to arrive (it is filled into the screen when it comes)."""
         return self.text(f"{self.APP_METADATA} [data-role=app-name]")
 
     def app_description(self) -> str:
@@ -176,7 +176,8 @@ class II(PhraseEntry):
         return self.attr(f"{self.APP_METADATA} [data-role=app-logo]", "src")
 
     def app_metadata_shown(self) -> bool:
-        return self.count(self.APP_METADATA) > 0
+        """Whether the screen's slot for the dapp's metadata holds anything (it is empty without)."""
+        return bool(self.driver.js(f"(e => !!e && e.childElementCount > 0)(document.querySelector({q(self.APP_METADATA)}))"))
 
     def redraw_request(self) -> None:
         """To the sign-in screen and back: the request screen drawn again from what the page knows."""

@@ -64,6 +64,13 @@ def read(selector: str) -> str | bool:
     return str(element.value)
 
 
+def set_inner(selector: str, markup: Markup) -> None:
+    """Replaces one element's content in place; as in `show`, only `Markup` becomes HTML."""
+    element = _root().querySelector(selector)
+    if element:
+        element.innerHTML = escape(markup)
+
+
 def set_text(selector: str, value: str) -> None:
     """Updates one element's text in place (a countdown), leaving the rest of the screen as is."""
     element = js.document.querySelector(selector)

@@ -47,6 +47,9 @@ class BrowserUi:
     def show(self, screen: Screen) -> None:
         self._display(screen, {})
 
+    def fill(self, selector: str, markup: Markup) -> None:
+        dom.set_inner(selector, markup)
+
     async def ask(self, screen: Screen, until: Optional[Awaitable] = None) -> Any:
         future = asyncio.get_event_loop().create_future()
 

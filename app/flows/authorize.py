@@ -7,14 +7,14 @@ lost access, forget one on this device) until someone is signed in; `autoSelecti
 starts the preselected identity's passkey prompt at once, as the classic II did. Then, when the
 identity has more than its default account for the app (or "choose an account" was ticked), the
 account picker (`app.flows.accounts`) chooses whose delegation the dapp gets. The dapp's own
-name and logo (`app.protocol.app_metadata`) are fetched beside all this and join the request
-screen when they come; nothing waits for them.
+name and logo (`app.protocol.app_metadata`) are fetched beside all this and filled into the
+request screen in place when they come (`Ui.fill`: no redraw, so no click is lost); nothing
+waits for them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-import asyncio
 from typing import TYPE_CHECKING, Awaitable, Callable, Optional
 
 from app.canister.errors import CanisterError
@@ -57,7 +57,6 @@ class AuthorizeFlow:
         self._auto_selected = False  # the preselected identity's prompt starts once, by itself
         self._pick_account = False  # "choose or create an account" was ticked on the request screen
         self.app: Optional[app_metadata.AppMetadata] = None  # the dapp's name and logo, once fetched
-        self._app_arrived = asyncio.Event()
 
     @property
     def keyring(self):
@@ -107,13 +106,8 @@ class AuthorizeFlow:
         request = self.request
         origin = app_metadata.metadata_origin(request.request_origin, request.derivation_origin)
         self.app = await app_metadata.load(origin, self.port.fetch_capped)
-        if self.app is not None:
-            self._app_arrived.set()
-
-    async def _app_shown(self) -> str:
-        """Ends the request screen when the dapp's metadata arrives (never, when there is none)."""
-        await self._app_arrived.wait()
-        return "app-metadata"
+        if self.app is not None:  # into the request screen if it is up; every later one has it
+            self.env.ui.fill(screens.APP_SLOT, screens.render_app(self.app))
 
     def _remembered(self) -> tuple[int, ...]:
         return tuple(a.number for a in parse_remembered(self.env.load(STORAGE_KEY)).anchors)
@@ -169,11 +163,7 @@ class AuthorizeFlow:
                 ui.show(self.request_screen(remembered, anchors, preselected))
                 click = Click(f"pick-{preselected}", started=keyring.start_sign_in(preselected))
             else:
-                # Until the dapp's metadata is here, its arrival redraws the screen with it.
-                until = None if self._app_arrived.is_set() else self._app_shown()
-                click = await ui.ask(self.request_screen(remembered, anchors, preselected), until=until)
-                if not isinstance(click, Click):
-                    continue
+                click = await ui.ask(self.request_screen(remembered, anchors, preselected))
             verb, _, anchor = click.action.partition("-")
             self._pick_account = click.checked(CHOOSE_ACCOUNT)
             if click.action == "cancel":

@@ -17,8 +17,12 @@ def _identity_button(anchor: int, preselected: bool, name: Optional[str]) -> Mar
                 flag=Markup(" data-preselected") if preselected else EMPTY, label=label)
 
 
-def _app(app: Optional[AppMetadata]) -> Markup:
-    """The dapp as its `ii-app-metadata` presents it; the origin below stays what vouches for it."""
+APP_SLOT = "[data-role=app-metadata]"
+
+
+def render_app(app: Optional[AppMetadata]) -> Markup:
+    """The dapp as its `ii-app-metadata` presents it (the inside of the request screen's
+    `APP_SLOT`, filled in place when it comes); the origin below stays what vouches for it."""
     if app is None:
         return EMPTY
     logo = (html('<img class="app-logo" data-role="app-logo" src="{}" alt="" width="48" height="48">', app.logo)
@@ -26,8 +30,7 @@ def _app(app: Optional[AppMetadata]) -> Markup:
     name = html('<strong class="app-name" data-role="app-name">{}</strong>', app.name) if app.name else EMPTY
     description = (html('<span class="app-description" data-role="app-description">{}</span>', app.description)
                    if app.description else EMPTY)
-    return html('<div class="app-metadata" data-role="app-metadata">{logo}<p>{name}{description}</p></div>',
-                logo=logo, name=name, description=description)
+    return html("{logo}<p>{name}{description}</p>", logo=logo, name=name, description=description)
 
 
 def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple[int, ...], *,
@@ -48,7 +51,7 @@ def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple
                           '<details class="footnote" data-role="forget-identities"><summary>Not you? Forget an '
                           "identity on this device</summary>{forget}</details>", buttons=buttons, forget=forget)
     return card("authorize", html(
-        '<p class="lead">Sign in to</p>{app}'
+        '<p class="lead">Sign in to</p><div class="app-metadata" data-role="app-metadata">{app}</div>'
         '<p class="origin" data-role="requesting-origin">{origin}</p>{via}{remembered}'
         '<label class="check footnote"><input type="checkbox" id="chooseAccount"> Choose or create an account '
         "for this app</label>"
@@ -57,7 +60,7 @@ def render_request(origin: str, derivation_origin: Optional[str], anchors: tuple
         '<button id="loginButton" class="secondary" data-action="login">Use existing identity</button>'
         '<button class="link" data-action="cancel">Cancel</button></div>'
         '<p class="footnote"><button id="recoverButton" class="link" data-action="recover">Lost access?</button></p>',
-        origin=origin, app=_app(app), via=via, remembered=remembered))
+        origin=origin, app=render_app(app), via=via, remembered=remembered))
 
 
 def render_failure(title: str, detail: str) -> Markup:

@@ -12,6 +12,8 @@ A flow builds a `Screen` and awaits `ui.ask(screen)`: the `Ui` port shows it and
   selector.
 
 `ui.show(screen)` shows a screen nothing ends (progress); the next screen replaces it.
+`ui.fill(selector, markup)` completes the screen on display in place (what arrived after it was
+drawn: a dapp's name and logo), so a click on its buttons is never lost to a redraw.
 `ui.ask(screen, until=awaitable)` also ends when `awaitable` does (a device appears, a window
 closes) and returns its result instead of a `Click`. Showing a screen cancels whatever the
 previous one was still waiting on: its click, its `until`, its live texts.
@@ -66,6 +68,11 @@ class Ui(Protocol):
     def show(self, screen: Screen) -> None: ...
 
     async def ask(self, screen: Screen, until: Optional[Awaitable[T]] = None) -> "Click | T": ...
+
+    def fill(self, selector: str, markup: Markup) -> None:
+        """Puts `markup` inside `selector` of the screen on display, if it has one; the rest of
+        the screen (its buttons, what was typed or ticked) stays as it is."""
+        ...
 
 
 def data_actions(markup: str) -> set[str]:

@@ -12,6 +12,7 @@ script is used up, the next `ask` raises `ScriptEnded`. The clock moves only wit
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import re
 import time
@@ -59,6 +60,7 @@ class FakeUi:
         self.script = list(script)
         self.shown: list[Screen] = []  # every screen, in order
         self.asked: list[Screen] = []  # the screens a click ends
+        self.filled: list[tuple[str, str, str]] = []  # (page on display, selector, markup) of each fill
 
     @property
     def pages(self) -> list[str]:
@@ -72,6 +74,12 @@ class FakeUi:
         check_actions(screen)
         self.shown.append(screen)
 
+    def fill(self, selector: str, markup) -> None:
+        """As the page does: only into a slot of the screen on display (a `data-role` selector)."""
+        role = selector.removeprefix("[data-role=").removesuffix("]")
+        if self.shown and f'data-role="{role}"' in self.shown[-1].markup:
+            self.filled.append((page_of(self.shown[-1]), selector, str(markup)))
+
     async def ask(self, screen: Screen, until=None):
         check_actions(screen)
         for text in screen.live.values():
@@ -84,6 +92,8 @@ class FakeUi:
             raise ScriptEnded(screen)
         step = self.script.pop(0)
         click = step(screen) if callable(step) else step
+        if inspect.isawaitable(click):  # a step that waits for something first (a fill)
+            click = await click
         if click == WAIT:
             assert until is not None, f"{page_of(screen)} has nothing to wait for"
             return await until

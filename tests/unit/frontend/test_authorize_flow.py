@@ -10,7 +10,7 @@ from app.flows.authorize import AuthorizeFlow, AuthorizePort
 from app.protocol.app_metadata import Fetched
 from app.remembered import STORAGE_KEY, parse_remembered
 from app.ui.screen import Click
-from tests.unit.frontend.flow_fakes import WAIT, FakeUi, make_env, page_of
+from tests.unit.frontend.flow_fakes import FakeUi, make_env, page_of
 from tests.unit.protocol.payloads import auth_client_request, ecdsa_session_key, from_dapp
 
 DAPP = "http://dapp.localhost:4943"
@@ -47,9 +47,9 @@ class Dapp:
         return [m.get("kind") for m, _ in self.posted]
 
 
-async def authorize(replica, script, storage=None, *, request=None, dapp=None, **ports):
+async def authorize(replica, script, storage=None, *, request=None, dapp=None, ui=None, **ports):
     env = make_env(replica, storage=storage, **ports)
-    env.ui = ui = FakeUi(script)
+    env.ui = ui = ui or FakeUi(script)
     tasks = []
     env.spawn = lambda coroutine: tasks.append(asyncio.ensure_future(coroutine))
     dapp = dapp or Dapp()
@@ -114,28 +114,41 @@ def test_auto_selection_principal_starts_the_passkey_prompt_without_a_click(repl
 APP_DOCUMENT = f"{DAPP}/.well-known/ii-app-metadata"
 
 
-def test_the_dapps_metadata_joins_the_request_screen_when_it_comes(replica):
+def test_the_dapps_metadata_is_filled_into_the_request_screen_when_it_comes(replica):
     served = {APP_DOCUMENT: Fetched(200, b'{"name": "Demo  dapp", "logo": "/logo.png"}', "application/json"),
               f"{DAPP}/logo.png": Fetched(200, b"\x89PNG", "image/png")}
     slow = Dapp(served)
     slow.slow.set()
+    ui = FakeUi([])
 
-    def answer_now(_screen):  # the request screen is up, without the metadata: now the dapp answers
+    async def answer_then_cancel(screen):  # the request screen is up without the metadata: now it comes
+        assert 'data-role="app-name"' not in screen.markup
         slow.answer.set()
-        return WAIT
+        while not ui.filled:
+            await asyncio.sleep(0.01)
+        return Click("cancel")
 
-    dapp, ui, _ = asyncio.run(authorize(replica, [answer_now, Click("cancel")], dapp=slow))
+    ui.script = [answer_then_cancel]
+    dapp, ui, _ = asyncio.run(authorize(replica, [], dapp=slow, ui=ui))
     assert dapp.fetched == [(APP_DOCUMENT, "application/json", 8192), (f"{DAPP}/logo.png", "image/*", 262144)]
-    first, second = ui.asked
-    assert 'data-role="app-name"' not in first.markup and 'data-role="requesting-origin"' in first.markup
-    assert '<strong class="app-name" data-role="app-name">Demo dapp</strong>' in second.markup
-    assert 'src="data:image/png;base64,iVBORw=="' in second.markup
-    assert f'data-role="requesting-origin">{DAPP}</p>' in second.markup  # the origin stays
+    (page, selector, markup), = ui.filled
+    assert page == "authorize" and selector == "[data-role=app-metadata]"  # in place: no screen drawn again
+    assert '<strong class="app-name" data-role="app-name">Demo dapp</strong>' in markup
+    assert 'src="data:image/png;base64,iVBORw=="' in markup
+    assert [page_of(s) for s in ui.asked] == ["authorize"]
     assert dapp.kinds() == ["authorize-ready", "authorize-client-failure"]
+
+
+def test_a_later_request_screen_is_drawn_with_the_metadata(replica):
+    served = {APP_DOCUMENT: Fetched(200, b'{"name": "Demo dapp"}', "application/json")}
+    dapp, ui, _ = asyncio.run(authorize(replica, [Click("login"), Click("cancel"), Click("cancel")],
+                                        dapp=Dapp(served)))
+    last = [s for s in ui.asked if page_of(s) == "authorize"][-1]
+    assert '<strong class="app-name" data-role="app-name">Demo dapp</strong>' in last.markup
 
 
 def test_without_metadata_the_screen_shows_the_origin_alone(replica):
     dapp, ui, _ = asyncio.run(authorize(replica, [Click("cancel")]))
     assert dapp.fetched == [(APP_DOCUMENT, "application/json", 8192)]
-    assert 'data-role="app-metadata"' not in ui.asked[0].markup
+    assert 'data-role="app-name"' not in ui.asked[0].markup and not ui.filled
     assert f'data-role="requesting-origin">{DAPP}</p>' in ui.asked[0].markup
