@@ -15,7 +15,7 @@ def countdown(remaining_ns: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def _timer(remaining_ns: int) -> Markup:
+def timer(remaining_ns: int) -> Markup:
     return html('<p class="status">Time left: <span data-role="countdown" aria-live="off">{}</span></p>',
                 countdown(remaining_ns))
 
@@ -32,7 +32,7 @@ def render_offer(link: str, classic_link: str, qr: Markup, remaining_ns: int) ->
         "{timer}"
         '<p class="status" data-role="waiting">Waiting for the other device…</p>'
         '<div class="actions"><button class="link" data-action="cancel">Cancel</button></div>',
-        qr=qr, link=link, classic=classic_link, timer=_timer(remaining_ns)))
+        qr=qr, link=link, classic=classic_link, timer=timer(remaining_ns)))
 
 
 def render_verify(alias: str, remaining_ns: int, message: Optional[str] = None) -> Markup:
@@ -45,7 +45,7 @@ def render_verify(alias: str, remaining_ns: int, message: Optional[str] = None) 
         "{timer}"
         '<div class="actions"><button id="verifyDevice" class="primary" data-action="verify">Confirm</button>'
         '<button class="link" data-action="cancel">Cancel</button></div>',
-        alias=alias, notice=notice(message, "verify-message"), timer=_timer(remaining_ns)))
+        alias=alias, notice=notice(message, "verify-message"), timer=timer(remaining_ns)))
 
 
 def render_closed(detail: str) -> Markup:
@@ -77,7 +77,7 @@ def render_code(anchor: int, code: str, remaining_ns: int) -> Markup:
         '<p class="number" id="verificationCode" data-role="verification-code">{code}</p>'
         "{timer}"
         '<p class="status" data-role="waiting">Waiting for the confirmation…</p>',
-        anchor=anchor, code=code, timer=_timer(remaining_ns)))
+        anchor=anchor, code=code, timer=timer(remaining_ns)))
 
 
 def render_joined(anchor: int) -> Markup:

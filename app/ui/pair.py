@@ -6,14 +6,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from app.ui.add_device import countdown
+from app.ui.add_device import timer
 from app.ui.auth import notice
 from app.ui.markup import Markup, card, html
-
-
-def _timer(remaining_ns: int) -> Markup:
-    return html('<p class="status">Time left: <span data-role="countdown" aria-live="off">{}</span></p>',
-                countdown(remaining_ns))
 
 
 # -- the new device
@@ -28,7 +23,7 @@ def render_pair_start(link: str, qr: Markup, remaining_ns: int) -> Markup:
         "{timer}"
         '<p class="status" data-role="waiting">Waiting for your other device…</p>'
         '<div class="actions"><button class="link" data-action="cancel">Cancel</button></div>',
-        qr=qr, link=link, timer=_timer(remaining_ns)))
+        qr=qr, link=link, timer=timer(remaining_ns)))
 
 
 def render_pair_code(anchor: int, code: str, remaining_ns: int) -> Markup:
@@ -39,7 +34,7 @@ def render_pair_code(anchor: int, code: str, remaining_ns: int) -> Markup:
         "{timer}"
         '<p class="status" data-role="waiting">Waiting for the confirmation…</p>'
         '<div class="actions"><button class="link" data-action="cancel">Cancel</button></div>',
-        anchor=anchor, code=code, timer=_timer(remaining_ns)))
+        anchor=anchor, code=code, timer=timer(remaining_ns)))
 
 
 def render_pair_passkey(identity: str, value: str, message: Optional[str] = None) -> Markup:
@@ -81,7 +76,7 @@ def render_activate_waiting(remaining_ns: int) -> Markup:
         "<p>The new device asks for its code now; it appears there in a moment.</p>"
         "{timer}"
         '<div class="actions"><button class="link" data-action="cancel">Cancel</button></div>',
-        timer=_timer(remaining_ns)))
+        timer=timer(remaining_ns)))
 
 
 def render_activate_done(message: str) -> Markup:
