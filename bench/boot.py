@@ -93,7 +93,10 @@ SNAPSHOT_SETTLED = """!document.querySelector('script[data-snapshot-key]')
   || document.documentElement.dataset.pyodideBoot === 'snapshot'
   || performance.getEntriesByName('pyodide-snapshot:kept').length > 0
   || performance.getEntriesByName('pyodide-snapshot:failed').length > 0"""
-BOOT_PATH = "document.documentElement.dataset.pyodideBoot || ''"
+# How the page booted, and which worker made its snapshot after a normal boot.
+BOOT_PATH = """(() => { const d = document.documentElement.dataset;
+  return [d.pyodideBoot, d.pyodideSnapshotWorker && `snapshot by a ${d.pyodideSnapshotWorker} worker`]
+    .filter(Boolean).join(', '); })()"""
 NO_CACHE_STORAGE = "delete globalThis.caches"
 DROP_SNAPSHOT = "typeof caches === 'undefined' ? null : caches.delete('ii-pyodide-snapshot')"
 
@@ -148,9 +151,9 @@ def visit(context, url: str, settle: bool = False) -> Sample:
     if state != "ready":
         raise SystemExit(f"{url} reached {state!r}, not ready")
     page.wait_for_timeout(200)  # let the last loadingFinished events arrive
-    path = page.evaluate(BOOT_PATH)
     if settle:
         page.wait_for_function(SNAPSHOT_SETTLED, timeout=120_000)
+    path = page.evaluate(BOOT_PATH)
     page.close()
     return Sample(ms, sum(received), path)
 
@@ -201,10 +204,10 @@ def visit_webdriver(driver, url: str, settle: bool = False) -> Sample:
     driver.goto(url)
     ms = wait(lambda: driver.js(MARK), f"{url} to be ready", timeout_s=180)
     navigation = driver.js("(performance.getEntriesByType('navigation')[0] || {}).transferSize || 0")
-    sample = Sample(float(ms), int(driver.js(TRANSFERRED)) + int(navigation), driver.js(BOOT_PATH) or "")
+    transferred = int(driver.js(TRANSFERRED)) + int(navigation)
     if settle:
         wait(lambda: driver.js(SNAPSHOT_SETTLED), f"{url} to keep its snapshot", timeout_s=180)
-    return sample
+    return Sample(float(ms), transferred, driver.js(BOOT_PATH) or "")
 
 
 def measure_webdriver(engine: str, url: str, runs: int) -> Series:

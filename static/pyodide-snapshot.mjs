@@ -5,23 +5,27 @@
 // uses, cbor2 and the pure part of app/ and ic/ are imported (nothing that touches `js` or
 // `pyscript`): restoring it is a memory copy instead of starting CPython and importing some 300
 // modules. It is made in this browser, never downloaded: after a normal boot a worker
-// (static/pyodide-snapshot-worker.mjs) boots a second Pyodide from the files the browser already
-// holds and, once the page is ready, imports what the page imported; the page keeps that memory in
-// Cache Storage under the key the server renders into it (the Pyodide build, the app bundle and
-// the wheels; replica/http/static.py). A first visit therefore downloads nothing more; the next one boots from
-// the snapshot. A snapshot that is missing, of another key, fails its SHA-256 check or is refused
-// by Pyodide is dropped, and the page boots the normal way without saying anything.
+// (static/pyodide-snapshot-worker.mjs; a service worker where the browser allows, so that a popup
+// closed by its dapp a second after it was ready still leaves one) boots a second Pyodide from
+// the files the browser already holds and, once the page is ready, imports what the page
+// imported; the memory is kept in Cache Storage under the key the server renders into the page
+// (the Pyodide build, the app bundle and the wheels; replica/http/static.py). A first visit
+// therefore downloads nothing more; the next one boots from the snapshot. A snapshot that is
+// missing, of another key, fails its SHA-256 check or is refused by Pyodide is dropped, and the
+// page boots the normal way without saying anything.
 //
 // `document.documentElement.dataset.pyodideBoot` tells which path the page took: "snapshot" or
-// "normal" (tests and bench/boot.py read it).
+// "normal" (tests and bench/boot.py read it); after a normal boot, `pyodideSnapshotWorker` which
+// worker makes the snapshot: "service" or "dedicated".
 import { loadPyodide as loadFromScratch, version } from "./vendor/pyodide-314.0.7/pyodide.mjs";
+import { dropSnapshots, keepSnapshot, readSnapshot } from "./pyodide-snapshot-store.mjs";
 
 export { version };
 
 const INDEX_URL = new URL("./vendor/pyodide-314.0.7/", import.meta.url).href;
 const WORKER_URL = new URL("./pyodide-snapshot-worker.mjs", import.meta.url).href;
-const CACHE_NAME = "ii-pyodide-snapshot";
-const DIGEST_HEADER = "x-snapshot-sha256";
+// A path nothing is served under: the service worker controls no page.
+const WORKER_SCOPE = new URL("./pyodide-snapshot/", import.meta.url).href;
 // What the page's Python had imported when it was ready, sent to the worker to import the same.
 const LIST_MODULES = "import sys\n','.join(sorted(sys.modules))";
 // Run after a restore: the snapshot holds the state of `random` as seeded when it was made, which
@@ -39,74 +43,83 @@ function settings() {
   }
 }
 
-function requestFor(key) {
-  return new Request(new URL(`/__pyodide-snapshot/${key}`, location.origin));
-}
-
-function hex(buffer) {
-  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-// The snapshot under `key`, or null when there is none or it does not check out (then it is
-// deleted, so the next ready page makes a new one).
-async function readSnapshot(key) {
-  const cache = await caches.open(CACHE_NAME);
-  const response = await cache.match(requestFor(key));
-  if (!response) return null;
-  const expected = response.headers.get(DIGEST_HEADER);
-  const bytes = await response.arrayBuffer();
-  if (expected && hex(await crypto.subtle.digest("SHA-256", bytes)) === expected) {
-    performance.mark("pyodide-snapshot:read");
-    return bytes;
-  }
-  await cache.delete(requestFor(key));
-  return null;
-}
-
-// One snapshot per origin: the older ones are for other keys.
-async function keepSnapshot(key, snapshot, digest) {
-  await caches.delete(CACHE_NAME);
-  const cache = await caches.open(CACHE_NAME);
-  await cache.put(requestFor(key), new Response(snapshot, {
-    headers: { "content-type": "application/octet-stream", [DIGEST_HEADER]: digest },
-  }));
-}
-
-async function dropSnapshots() {
-  try {
-    await caches.delete(CACHE_NAME);
-  } catch {
-    // Nothing to drop.
-  }
-}
-
 function mark(path) {
   document.documentElement.dataset.pyodideBoot = path;
   performance.mark(`pyodide-boot:${path}`);
 }
 
-// After a normal boot: a worker boots its own Pyodide at once (on another core, while this page
+// The worker that makes the snapshot: a service worker (it outlives a popup the dapp closes as
+// soon as it has its delegation), else a dedicated worker of this page. Resolves to how to talk
+// to it, or null when neither can run.
+async function snapshotWorker() {
+  try {
+    const registration = await navigator.serviceWorker.register(WORKER_URL, { type: "module", scope: WORKER_SCOPE });
+    const worker = await activated(registration);
+    navigator.serviceWorker.startMessages();
+    return {
+      keeps: true,
+      post: (message) => worker.postMessage(message),
+      listen: (onReply) => navigator.serviceWorker.addEventListener("message", ({ source, data }) => {
+        if (source === worker) onReply(data);
+      }),
+      end: () => {},
+    };
+  } catch {
+    // No service workers here (private windows, module service workers unsupported): the page's own.
+  }
+  try {
+    const worker = new Worker(WORKER_URL, { type: "module", name: "pyodide-snapshot" });
+    return {
+      keeps: false,
+      post: (message) => worker.postMessage(message),
+      listen: (onReply) => {
+        worker.onmessage = ({ data }) => onReply(data);
+        worker.onerror = (event) => onReply({ ok: false, error: event.message });
+      },
+      end: () => worker.terminate(),
+    };
+  } catch {
+    return null;
+  }
+}
+
+function activated(registration) {
+  const worker = registration.active;
+  if (worker && !registration.installing && !registration.waiting) return Promise.resolve(worker);
+  const pending = registration.installing ?? registration.waiting ?? worker;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (pending.state === "activated") resolve(pending);
+      else if (pending.state === "redundant") reject(new Error("the snapshot service worker did not start"));
+    };
+    pending.addEventListener("statechange", check);
+    check();
+  });
+}
+
+// After a normal boot: the worker boots its own Pyodide at once (on another core, while this page
 // unpacks its files and shows its first screen), and once the page is ready makes the snapshot of
-// what the page imported. One worker per page; it ends when its snapshot is handed over.
-function makeSnapshotWhenReady(pyodide, { key, files }) {
+// what the page imported and keeps it (a service worker), or hands it to this page to keep.
+async function makeSnapshotWhenReady(pyodide, { key, files }) {
   const root = document.documentElement;
-  const worker = new Worker(WORKER_URL, { type: "module", name: "pyodide-snapshot" });
+  const worker = await snapshotWorker();
+  if (!worker) return;
+  root.dataset.pyodideSnapshotWorker = worker.keeps ? "service" : "dedicated";
   const settle = (kept, reason) => {
-    worker.terminate();
+    worker.end();
     performance.mark(kept ? "pyodide-snapshot:kept" : "pyodide-snapshot:failed");
     if (!kept) console.info("No Pyodide snapshot was kept:", reason);
   };
-  worker.onmessage = async ({ data }) => {
+  worker.listen(async (data) => {
     try {
       if (!data.ok) throw new Error(data.error);
-      await keepSnapshot(key, data.snapshot, data.digest);
+      if (!worker.keeps) await keepSnapshot(key, data.snapshot, data.digest);
       settle(true);
     } catch (error) {
       settle(false, String(error && error.message ? error.message : error));
     }
-  };
-  worker.onerror = (event) => settle(false, event.message);
-  worker.postMessage({ kind: "boot", indexURL: INDEX_URL });
+  });
+  worker.post({ kind: "boot", indexURL: INDEX_URL });
   const start = () => {
     observer.disconnect();
     let modules;
@@ -116,8 +129,8 @@ function makeSnapshotWhenReady(pyodide, { key, files }) {
       settle(false, String(error));
       return;
     }
-    worker.postMessage({ kind: "snapshot", files: files.map((url) => new URL(url, location.origin).href),
-                         modules, indexURL: INDEX_URL });
+    worker.post({ kind: "snapshot", key, files: files.map((url) => new URL(url, location.origin).href),
+                  modules, indexURL: INDEX_URL });
   };
   const observer = new MutationObserver(() => {
     if (root.dataset.appState === "ready") start();
@@ -135,7 +148,9 @@ export function prepare() {
     const snapshot = settings();
     if (!snapshot) return null;
     try {
-      return await readSnapshot(snapshot.key);
+      const bytes = await readSnapshot(snapshot.key);
+      if (bytes) performance.mark("pyodide-snapshot:read");
+      return bytes;
     } catch {
       return null;  // Cache Storage refused (private mode, quota): boot the normal way.
     }
@@ -161,6 +176,6 @@ export async function loadPyodide(options = {}) {
   const pyodide = await loadFromScratch(config);
   mark("normal");
   const snapshot = settings();
-  if (snapshot) makeSnapshotWhenReady(pyodide, snapshot);
+  if (snapshot) makeSnapshotWhenReady(pyodide, snapshot).catch(() => {});
   return pyodide;
 }

@@ -68,7 +68,7 @@ _NAME = r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}"
 _VERSION = r"\d[A-Za-z0-9_.]{0,31}"
 STATIC_ALLOWLIST = tuple(re.compile(pattern) for pattern in (
     r"static/boot\.js",                                             # the page's boot script
-    r"static/pyodide-snapshot(?:-worker)?\.mjs",                    # Pyodide, from its snapshot
+    r"static/pyodide-snapshot(?:-worker|-store)?\.mjs",             # Pyodide, from its snapshot
     rf"static/{_NAME}\.(?:svg|png|ico)",                            # logo, favicon
     rf"static/css/{_NAME}\.(?:css|svg|png|woff2)",                  # the style sheet and its assets
     rf"static/vendor/pyodide-{_VERSION}/{_NAME}\.(?:mjs|js|wasm|json|zip)",   # the Python runtime
@@ -77,7 +77,8 @@ STATIC_ALLOWLIST = tuple(re.compile(pattern) for pattern in (
     rf"static/vendor/wheels/{_NAME}\.whl",                          # cbor2, segno
 ))
 # The page's interpreter module and the worker that makes its memory snapshot (snapshot_key).
-SNAPSHOT_MODULES = ("static/pyodide-snapshot.mjs", "static/pyodide-snapshot-worker.mjs")
+SNAPSHOT_MODULES = ("static/pyodide-snapshot.mjs", "static/pyodide-snapshot-worker.mjs",
+                    "static/pyodide-snapshot-store.mjs")
 # Files up to this size are answered from memory (cached while unchanged); larger ones streamed.
 SMALL_FILE_BYTES = 256 * 1024
 SMALL_FILE_CACHE_BYTES = 16 * 1024 * 1024

@@ -119,3 +119,22 @@ def test_without_cache_storage_the_page_boots_the_normal_way(server, context):
     page.goto(server.ii_url)
     assert wait_ready(page) == "ready"
     assert page.evaluate(BOOT_PATH) == "normal"
+
+
+def test_a_page_closed_once_ready_still_leaves_its_snapshot(server, context):
+    """A dapp closes its popup as soon as it has the delegation, a second or so after the popup
+    was ready: the snapshot is made by a service worker, which outlives the page that asked."""
+    page = visit(context, server.ii_url)
+    assert page.evaluate(BOOT_PATH) == "normal"
+    assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 1
+    key = page.evaluate(SNAPSHOT_KEY)
+    page.close()
+    probe = context.new_page()
+    probe.goto(server.ii_url + "static/logo.svg")  # same origin; boots nothing
+    for _ in range(240):
+        if cached_keys(probe):
+            break
+        probe.wait_for_timeout(500)
+    assert cached_keys(probe) == [key]
+    probe.close()
+    assert visit(context, server.ii_url).evaluate(BOOT_PATH) == "snapshot"

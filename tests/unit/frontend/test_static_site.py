@@ -17,7 +17,8 @@ import pytest
 
 from replica.app import App, canister_from_host
 from replica.config import Config
-from replica.http.static import StaticSite, content_security_policy, page_files, render_index, snapshot_key
+from replica.http.static import (SNAPSHOT_MODULES, StaticSite, content_security_policy, page_files, render_index,
+                                 snapshot_key)
 
 ROOT = Path(__file__).resolve().parents[3]
 II = "rdmx6-jaaaa-aaaaa-aaadq-cai"
@@ -173,7 +174,7 @@ def referenced_paths() -> set[str]:
     paths = set(re.findall(r'(?:href|src)="(/[^"]+)"', (ROOT / "index.html").read_text()))
     config = tomllib.loads((ROOT / "pyscript.toml").read_text())
     paths |= {config["interpreter"], *config["files"], *config["js_modules"]["main"]}
-    for module in ("static/pyodide-snapshot.mjs", "static/pyodide-snapshot-worker.mjs"):
+    for module in SNAPSHOT_MODULES:
         for specifier in re.findall(r'(?:from|import)\s+"(\.[^"]+)"', (ROOT / module).read_text()):
             paths.add("/" + posixpath.normpath(posixpath.join(posixpath.dirname(module), specifier)))
         for specifier in re.findall(r'new URL\("(\./[^"]+)"', (ROOT / module).read_text()):
@@ -185,7 +186,8 @@ def referenced_paths() -> set[str]:
 
 def test_every_file_the_page_names_is_served(site):
     paths = referenced_paths()
-    assert "/static/pyodide-snapshot.mjs" in paths and "/static/pyodide-snapshot-worker.mjs" in paths
+    assert {"/static/pyodide-snapshot.mjs", "/static/pyodide-snapshot-worker.mjs",
+            "/static/pyodide-snapshot-store.mjs"} <= paths
     assert any(p.startswith("/static/vendor/pyodide-") and p.endswith("/pyodide.mjs") for p in paths)
     for path in sorted(paths):
         response = site.get(path, {})
