@@ -126,6 +126,8 @@ def test_a_page_closed_once_ready_still_leaves_its_snapshot(server, context):
     was ready: the snapshot is made by a service worker, which outlives the page that asked."""
     page = visit(context, server.ii_url)
     assert page.evaluate(BOOT_PATH) == "normal"
+    page.wait_for_function("document.documentElement.dataset.pyodideSnapshotWorker")
+    assert page.evaluate("document.documentElement.dataset.pyodideSnapshotWorker") == "service"
     assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 1
     key = page.evaluate(SNAPSHOT_KEY)
     page.close()
@@ -137,4 +139,14 @@ def test_a_page_closed_once_ready_still_leaves_its_snapshot(server, context):
         probe.wait_for_timeout(500)
     assert cached_keys(probe) == [key]
     probe.close()
+    assert visit(context, server.ii_url).evaluate(BOOT_PATH) == "snapshot"
+
+
+def test_without_service_workers_the_page_s_own_worker_makes_the_snapshot(server, context):
+    context.add_init_script("Object.defineProperty(Navigator.prototype, 'serviceWorker', {get: () => undefined})")
+    page = visit(context, server.ii_url)
+    assert page.evaluate(BOOT_PATH) == "normal"
+    page.wait_for_function(KEPT, timeout=120_000)
+    assert page.evaluate("document.documentElement.dataset.pyodideSnapshotWorker") == "dedicated"
+    page.close()
     assert visit(context, server.ii_url).evaluate(BOOT_PATH) == "snapshot"
