@@ -67,8 +67,9 @@ if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "funct
        "Enable WebAssembly (or JavaScript JIT) in your browser settings, or use another browser.");
 } else {
   setStatus("Loading the Python runtime\u2026");
-  // Read the snapshot while PyScript loads (the interpreter module is the same instance PyScript gets).
-  import(INTERPRETER).then((interpreter) => interpreter.prepare()).catch(() => {});
+  // Start Pyodide while PyScript loads (the interpreter module is the same instance PyScript gets,
+  // and hands PyScript this Pyodide; a failure is reported through PyScript).
+  import(INTERPRETER).then((interpreter) => interpreter.start()).catch(() => {});
   import(PYSCRIPT)
     .then(({ hooks }) => {
       hooks.main.onReady.add(() => setStatus("Starting Internet Identity\u2026"));

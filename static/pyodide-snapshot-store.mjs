@@ -12,17 +12,33 @@ export function hex(buffer) {
   return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// The cache entry under `key`, or null: a quick look, without reading the memory.
+export async function findSnapshot(key) {
+  const cache = await caches.open(CACHE_NAME);
+  return (await cache.match(requestFor(key))) ?? null;
+}
+
+// The memory of an entry, once its SHA-256 checks out; rejects otherwise.
+export async function checkedBytes(response) {
+  const expected = response.headers.get(DIGEST_HEADER);
+  const bytes = await response.arrayBuffer();
+  if (!expected || hex(await crypto.subtle.digest("SHA-256", bytes)) !== expected) {
+    throw new Error("the snapshot does not match its SHA-256");
+  }
+  return bytes;
+}
+
 // The snapshot under `key`, or null when there is none or it does not check out (then it is
 // deleted, so the next ready page makes a new one).
 export async function readSnapshot(key) {
-  const cache = await caches.open(CACHE_NAME);
-  const response = await cache.match(requestFor(key));
+  const response = await findSnapshot(key);
   if (!response) return null;
-  const expected = response.headers.get(DIGEST_HEADER);
-  const bytes = await response.arrayBuffer();
-  if (expected && hex(await crypto.subtle.digest("SHA-256", bytes)) === expected) return bytes;
-  await cache.delete(requestFor(key));
-  return null;
+  try {
+    return await checkedBytes(response);
+  } catch {
+    await (await caches.open(CACHE_NAME)).delete(requestFor(key));
+    return null;
+  }
 }
 
 // One snapshot per origin: the older ones are for other keys.

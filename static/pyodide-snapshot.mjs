@@ -18,7 +18,7 @@
 // "normal" (tests and bench/boot.py read it); after a normal boot, `pyodideSnapshotWorker` which
 // worker makes the snapshot: "service" or "dedicated".
 import { loadPyodide as loadFromScratch, version } from "./vendor/pyodide-314.0.7/pyodide.mjs";
-import { dropSnapshots, keepSnapshot, readSnapshot } from "./pyodide-snapshot-store.mjs";
+import { checkedBytes, dropSnapshots, findSnapshot, keepSnapshot } from "./pyodide-snapshot-store.mjs";
 
 export { version };
 
@@ -139,43 +139,66 @@ async function makeSnapshotWhenReady(pyodide, { key, files }) {
   if (root.dataset.appState === "ready") start();
 }
 
-let prepared = null;
-
-// Starts reading the snapshot (Cache Storage, then its SHA-256): static/boot.js calls this while
-// PyScript itself still loads, and loadPyodide awaits the same read. Resolves to the bytes or null.
-export function prepare() {
-  prepared ??= (async () => {
-    const snapshot = settings();
-    if (!snapshot) return null;
-    try {
-      const bytes = await readSnapshot(snapshot.key);
-      if (bytes) performance.mark("pyodide-snapshot:read");
-      return bytes;
-    } catch {
-      return null;  // Cache Storage refused (private mode, quota): boot the normal way.
-    }
-  })();
-  return prepared;
+// `{ memory }`: the snapshot's memory, a promise read and checked while Pyodide fetches and
+// compiles its wasm (Pyodide awaits it only when it sets up the memory); or null when this browser
+// keeps none for this page. (Wrapped: an async function would wait for the promise it returns.)
+async function pageSnapshot() {
+  const snapshot = settings();
+  if (!snapshot) return null;
+  let response;
+  try {
+    response = await findSnapshot(snapshot.key);
+  } catch {
+    return null;  // Cache Storage refused (private mode, quota): boot the normal way.
+  }
+  if (!response) return null;
+  const memory = checkedBytes(response).then((bytes) => {
+    performance.mark("pyodide-snapshot:read");
+    return new Uint8Array(bytes);
+  });
+  // A mismatch may come before Pyodide awaits this; it is handled there (booting the normal way),
+  // not reported to the page as an unhandled rejection.
+  memory.catch(() => {});
+  return { memory };
 }
 
-export async function loadPyodide(options = {}) {
-  const config = { ...options, indexURL: INDEX_URL };
-  const bytes = await prepare();
-  prepared = Promise.resolve(null);  // the page does not keep the 30 MB once Pyodide has them
-  if (bytes) {
+async function boot() {
+  const config = { indexURL: INDEX_URL };
+  const snapshot = await pageSnapshot();
+  if (snapshot) {
     try {
-      const pyodide = await loadFromScratch({ ...config, _loadSnapshot: new Uint8Array(bytes) });
+      const pyodide = await loadFromScratch({ ...config, _loadSnapshot: snapshot.memory });
       pyodide.runPython(RESEED);
       mark("snapshot");
       return pyodide;
     } catch (error) {
+      // Tampered with (its SHA-256), or refused by Pyodide (its magic number and build id).
       console.info("The Pyodide snapshot was refused; booting the normal way:", error);
       await dropSnapshots();
     }
   }
   const pyodide = await loadFromScratch(config);
   mark("normal");
-  const snapshot = settings();
-  if (snapshot) makeSnapshotWhenReady(pyodide, snapshot).catch(() => {});
+  const page = settings();
+  if (page) makeSnapshotWhenReady(pyodide, page).catch(() => {});
+  return pyodide;
+}
+
+let booting = null;
+
+// Starts Pyodide (from the snapshot when there is one): static/boot.js calls this at once, while
+// PyScript itself still loads its chunks and its config, which took PyScript some 300-500 ms
+// before it asked for the interpreter; loadPyodide then gets the same Pyodide.
+export function start() {
+  booting ??= boot();
+  return booting;
+}
+
+// What PyScript calls. Of its options, only the output streams matter here (it passes stdout and
+// stderr, each called with a line); the rest of the configuration is this module's.
+export async function loadPyodide(options = {}) {
+  const pyodide = await start();
+  if (options.stdout) pyodide.setStdout({ batched: options.stdout });
+  if (options.stderr) pyodide.setStderr({ batched: options.stderr });
   return pyodide;
 }
