@@ -28,19 +28,6 @@ export async function checkedBytes(response) {
   return bytes;
 }
 
-// The snapshot under `key`, or null when there is none or it does not check out (then it is
-// deleted, so the next ready page makes a new one).
-export async function readSnapshot(key) {
-  const response = await findSnapshot(key);
-  if (!response) return null;
-  try {
-    return await checkedBytes(response);
-  } catch {
-    await (await caches.open(CACHE_NAME)).delete(requestFor(key));
-    return null;
-  }
-}
-
 // One snapshot per origin: the older ones are for other keys.
 export async function keepSnapshot(key, snapshot, digest) {
   await caches.delete(CACHE_NAME);

@@ -21,7 +21,7 @@
 // worker may not `import()`.
 import { loadPyodide } from "./vendor/pyodide-314.0.7/pyodide.mjs";
 import createPyodideModule from "./vendor/pyodide-314.0.7/pyodide.asm.mjs";
-import { hex, keepSnapshot, readSnapshot } from "./pyodide-snapshot-store.mjs";
+import { findSnapshot, hex, keepSnapshot } from "./pyodide-snapshot-store.mjs";
 
 const IMPORT_ALL = `
 import importlib, os, sys
@@ -111,11 +111,12 @@ function started(indexURL) {
   return booting;
 }
 
-// As a service worker: make and keep the snapshot unless one for this key is kept already.
+// As a service worker: make and keep the snapshot unless one for this key is kept already (a
+// quick look: a page that finds it bad drops it before it boots the normal way and asks).
 function keepFor(data) {
   if (!making.has(data.key)) {
     const work = (async () => {
-      if (await readSnapshot(data.key)) return;
+      if (await findSnapshot(data.key)) return;
       const { snapshot, digest } = await makeSnapshot(await started(data.indexURL), data);
       await keepSnapshot(data.key, snapshot, digest);
     })();
